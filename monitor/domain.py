@@ -287,3 +287,61 @@ class ImpactEstimate:
     exposed_customers: Interval | None
     methods: tuple[str, ...]
     quality: tuple[str, ...] = ()
+
+
+class EventKind(StrEnum):
+    """What happened to an incident; the timeline is a list of these."""
+
+    OPENED = "opened"
+    ALERT_FIRED = "alert_fired"
+    ALERT_RESOLVED = "alert_resolved"
+    ALERTS_QUIET = "alerts_quiet"
+    REOPENED = "reopened"
+    STATE_CHANGED = "state_changed"
+    SEVERITY_CHANGED = "severity_changed"
+    ACKNOWLEDGED = "acknowledged"
+    TOUCHPOINTS_CHANGED = "touchpoints_changed"
+    MERGED = "merged"
+    FLAPPING = "flapping"
+    ESTIMATE_UPDATED = "estimate_updated"
+    MESSAGE_SENT = "message_sent"
+    HUMAN_ACTION = "human_action"
+
+
+@dataclass(frozen=True)
+class IncidentEvent:
+    """One entry of an incident's append-only timeline."""
+
+    id: int
+    incident_id: int
+    at: datetime
+    kind: EventKind
+    source: str
+    summary: str
+    data: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One infrastructure failure as people handle it, with the touchpoints it hurts."""
+
+    id: int
+    title: str
+    state: IncidentState
+    severity: Severity
+    severity_overridden: bool
+    declared: bool
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    quiet_since: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    touchpoints: Mapping[str, TouchpointState]
+    components: tuple[str, ...]
+    root_cause_hint: str | None
+    explanation: tuple[str, ...]
+    merged_into: int | None
+    flapping: bool
+    firing_alerts: int
+    total_alerts: int

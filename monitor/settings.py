@@ -39,7 +39,10 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
-    worker_batch_size: int = Field(default=500, ge=1)
+    worker_enabled: bool = Field(
+        default=True, description="Run the inbox worker in this process (off: accept only)."
+    )
+    worker_batch_size: int = Field(default=100, ge=1)
     worker_poll_seconds: float = Field(default=0.2, gt=0)
     resolve_quiet_seconds: int = Field(default=300, ge=0)
     group_window_seconds: int = Field(default=900, ge=0)

@@ -1,0 +1,74 @@
+"""Turning the monitor's errors into HTTP answers: the one place that decides status codes.
+
+Every answer for bad input is a 4xx with ``{"error": {"code", "message"}}``;
+the store being down is a 503 with Retry-After so that Alertmanager retries.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from monitor.errors import (
+    ConflictError,
+    InputError,
+    MonitorError,
+    NotFoundError,
+    PayloadTooLargeError,
+    StoreUnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class UnauthorizedError(MonitorError):
+    """The request lacks the credentials the endpoint requires."""
+
+
+_STATUS: list[tuple[type[MonitorError], int, str]] = [
+    (UnauthorizedError, 401, "unauthorized"),
+    (PayloadTooLargeError, 413, "payload_too_large"),
+    (InputError, 400, "invalid_input"),
+    (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
+    (StoreUnavailableError, 503, "store_unavailable"),
+]
+
+
+def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    """The standard error body."""
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that map MonitorError subclasses and validation errors."""
+
+    async def monitor_error(_request: Request, exc: Exception) -> JSONResponse:
+        for kind, status, code in _STATUS:
+            if isinstance(exc, kind):
+                if status >= 500:
+                    log.warning("answering %s: %s", status, exc)
+                return error_response(status, code, str(exc))
+        log.exception("unexpected monitor error")
+        return error_response(500, "internal_error", "unexpected error; see the monitor's log")
+
+    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {
+                "location": ".".join(str(p) for p in err.get("loc", ())),
+                "message": str(err.get("msg", "")),
+            }
+            for err in exc.errors()
+        ]
+        message = "; ".join(f"{p['location']}: {p['message']}" for p in problems[:20])
+        return error_response(422, "validation_failed", message, problems=problems)
+
+    app.add_exception_handler(MonitorError, monitor_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

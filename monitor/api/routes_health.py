@@ -1,0 +1,48 @@
+"""Liveness, readiness and the monitor's own metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor.api.deps import RuntimeDep
+from monitor.errors import StoreUnavailableError
+from monitor.store import migrate
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(rt: RuntimeDep) -> JSONResponse:
+    """Ready when the database answers at the expected schema and the worker runs."""
+    checks: dict[str, str] = {}
+    try:
+        rt.store.ping()
+        checks["database"] = "ok"
+        checks["schema"] = "ok" if migrate.is_current(rt.store.engine) else "outdated"
+    except StoreUnavailableError as exc:
+        checks["database"] = f"unavailable: {exc}"
+    checks["worker"] = "ok" if rt.worker.alive else "stopped"
+    if rt.worker.last_error:
+        checks["worker_last_error"] = rt.worker.last_error[:500]
+    checks["catalog"] = f"ok ({len(rt.catalog.components)} components)"
+    ready = all(v == "ok" for k, v in checks.items() if k in {"database", "schema", "worker"})
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+def metrics(rt: RuntimeDep) -> Response:
+    """Prometheus exposition of the monitor's own counters."""
+    try:
+        with rt.store.unit_of_work() as uow:
+            rt.telemetry.inbox_backlog.set(uow.inbox.backlog())
+    except StoreUnavailableError:
+        pass  # the counters are still worth serving when the database is down
+    return Response(generate_latest(rt.telemetry.registry), media_type=CONTENT_TYPE_LATEST)

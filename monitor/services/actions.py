@@ -1,0 +1,127 @@
+"""What people do to incidents: declare, acknowledge, change state or severity.
+
+Each action is one unit of work that changes the incident and appends the
+matching timeline event, so the timeline always explains the current state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from monitor.catalog import Catalog
+from monitor.domain import EventKind, Incident, IncidentState, Severity, TouchpointState
+from monitor.errors import ConflictError, InputError
+from monitor.store import Store
+
+
+def declare_incident(
+    store: Store,
+    *,
+    catalog: Catalog,
+    title: str,
+    by: str,
+    at: datetime,
+    touchpoints: Collection[str] = (),
+    components: Collection[str] = (),
+    severity: Severity | None = None,
+    summary: str = "",
+) -> Incident:
+    """Open an incident by hand (no alert needed), e.g. after a customer report."""
+    unknown = [t for t in touchpoints if t not in catalog.touchpoints]
+    unknown += [c for c in components if c not in catalog.components]
+    if unknown:
+        raise InputError(f"unknown touchpoints or components: {', '.join(sorted(unknown))}")
+    states = dict.fromkeys(touchpoints, TouchpointState.MAJOR_OUTAGE)
+    with store.unit_of_work() as uow:
+        incident_id = uow.incidents.open(
+            title=title,
+            at=at,
+            severity=severity or Severity.SEV2,
+            declared=True,
+            touchpoints=states,
+            components=components,
+        )
+        if severity is not None:
+            uow.incidents.update(incident_id, {"severity_overridden": True})
+        uow.incidents.add_event(
+            incident_id,
+            at=at,
+            kind=EventKind.OPENED,
+            source=f"user:{by}",
+            summary=f"Declared by {by}: {title}",
+            data={"summary": summary, "touchpoints": sorted(touchpoints)},
+        )
+        uow.commit()
+        return uow.incidents.get(incident_id)
+
+
+def acknowledge(store: Store, *, incident_id: int, by: str, at: datetime) -> Incident:
+    """Record who took the incident; acknowledging twice keeps the first person."""
+    with store.unit_of_work() as uow:
+        incident = uow.incidents.get(incident_id)
+        if incident.state is IncidentState.RESOLVED:
+            raise ConflictError(f"incident {incident_id} is resolved")
+        if incident.acknowledged_by is not None:
+            return incident
+        uow.incidents.update(
+            incident_id, {"acknowledged_by": by[:255], "acknowledged_at": at, "updated_at": at}
+        )
+        uow.incidents.add_event(
+            incident_id,
+            at=at,
+            kind=EventKind.ACKNOWLEDGED,
+            source=f"user:{by}",
+            summary=f"Acknowledged by {by}",
+        )
+        uow.commit()
+        return uow.incidents.get(incident_id)
+
+
+def change_state(
+    store: Store, *, incident_id: int, state: IncidentState, by: str, at: datetime, note: str = ""
+) -> Incident:
+    """Move an incident to ``state``; reopening a resolved incident is allowed."""
+    with store.unit_of_work() as uow:
+        incident = uow.incidents.get(incident_id)
+        if incident.merged_into is not None:
+            raise ConflictError(f"incident {incident_id} was merged into {incident.merged_into}")
+        if incident.state is state:
+            raise ConflictError(f"incident {incident_id} is already {state.value}")
+        changes: dict[str, object] = {"state": state, "updated_at": at}
+        changes["resolved_at"] = at if state is IncidentState.RESOLVED else None
+        if state is not IncidentState.RESOLVED:
+            changes["quiet_since"] = None
+        uow.incidents.update(incident_id, changes)
+        uow.incidents.add_event(
+            incident_id,
+            at=at,
+            kind=EventKind.STATE_CHANGED,
+            source=f"user:{by}",
+            summary=f"{by} set the state to {state.value}" + (f": {note}" if note else ""),
+            data={"from": incident.state.value, "to": state.value, "note": note},
+        )
+        uow.commit()
+        return uow.incidents.get(incident_id)
+
+
+def change_severity(
+    store: Store, *, incident_id: int, severity: Severity, by: str, at: datetime, reason: str = ""
+) -> Incident:
+    """Override the derived severity; the monitor will not change it back by itself."""
+    with store.unit_of_work() as uow:
+        incident = uow.incidents.get(incident_id)
+        uow.incidents.update(
+            incident_id, {"severity": severity, "severity_overridden": True, "updated_at": at}
+        )
+        uow.incidents.add_event(
+            incident_id,
+            at=at,
+            kind=EventKind.SEVERITY_CHANGED,
+            source=f"user:{by}",
+            summary=f"{by} set the severity to {severity.value}"
+            + (f": {reason}" if reason else ""),
+            data={"from": incident.severity.value, "to": severity.value, "reason": reason},
+        )
+        uow.commit()
+        return uow.incidents.get(incident_id)

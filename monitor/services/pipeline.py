@@ -1,0 +1,146 @@
+"""The pipeline, in the order a batch of alerts goes through it.
+
+``Pipeline.process_batch`` is the one function to read: each accepted
+delivery is deduplicated, correlated with the catalog, grouped into incidents
+whose customer picture and severity are refreshed, and marked processed, all
+in one unit of work. A crash anywhere leaves the batch pending and the
+database unchanged, and every step is idempotent, so processing it again
+gives the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from monitor.catalog import Catalog
+from monitor.services.correlation import LiveCorrelation
+from monitor.services.lifecycle import Lifecycle
+from monitor.settings import Settings
+from monitor.store import Store, UnitOfWork
+from monitor.store.repositories.alerts import Outcome
+from monitor.store.repositories.inbox import PendingBatch
+from monitor.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+"""A batch that fails this many times is parked with its error instead of blocking the inbox."""
+
+
+class Pipeline:
+    """Turns accepted deliveries into incidents; one instance per process."""
+
+    def __init__(
+        self, *, store: Store, catalog: Catalog, settings: Settings, telemetry: Telemetry
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
+        self.telemetry = telemetry
+        self.lifecycle = Lifecycle(catalog=catalog, settings=settings)
+        self.correlation = LiveCorrelation(catalog, at=datetime.now().astimezone())
+        self._rebuilt = False
+
+    def rebuild(self, *, now: datetime | None = None) -> None:
+        """Reload correlation state from the store (on start and after a failed batch)."""
+        at = now or datetime.now().astimezone()
+        with self.store.unit_of_work() as uow:
+            firing = uow.alerts.firing()
+            windows = uow.maintenance.current_and_future(now=at)
+        self.correlation.reset(firing, maintenance=windows, at=at)
+        self._rebuilt = True
+
+    def process_pending(self, *, now: datetime, limit: int = 100) -> int:
+        """Process up to ``limit`` pending batches, oldest first; returns how many succeeded."""
+        if not self._rebuilt:
+            self.rebuild(now=now)
+        self.correlation.advance(now)
+        with self.store.unit_of_work() as uow:
+            pending = [b.id for b in uow.inbox.pending(limit=limit)]
+            self.telemetry.inbox_backlog.set(uow.inbox.backlog())
+        done = 0
+        for batch_id in pending:
+            if self._process_one(batch_id, now=now):
+                done += 1
+        return done
+
+    def _process_one(self, batch_id: int, *, now: datetime) -> bool:
+        started = time.perf_counter()
+        try:
+            with self.store.unit_of_work() as uow:
+                batch = next((b for b in uow.inbox.pending(limit=1) if b.id == batch_id), None)
+                if batch is None:
+                    return False  # another worker took it, or it is already done
+                self.process_batch(uow, batch)
+                uow.inbox.mark_processed(batch.id, at=now)
+                uow.commit()
+        except Exception as exc:
+            self.telemetry.batch_failures.inc()
+            log.exception("batch %s failed", batch_id)
+            self._record_failure(batch_id, exc, now=now)
+            self.rebuild(now=now)
+            return False
+        self.telemetry.batches_processed.inc()
+        self.telemetry.processing_seconds.observe(time.perf_counter() - started)
+        return True
+
+    def process_batch(self, uow: UnitOfWork, batch: PendingBatch) -> set[int]:
+        """The stages, in order, for one batch; returns the incidents it touched."""
+        touched: set[int] = set()
+        for alert in batch.alerts:
+            # 1. deduplicate: fingerprint + startsAt, resolved is final
+            recorded = uow.alerts.record(alert, received_at=batch.received_at)
+            if recorded.outcome is Outcome.DUPLICATE:
+                continue
+            # 2. correlate: components, touchpoints, maintenance
+            if recorded.outcome is Outcome.RESOLVED_UNSEEN:
+                impact = self.correlation.describe(recorded.alert)
+            else:
+                impact = self.correlation.apply(recorded.alert)
+            uow.alerts.set_correlation(
+                recorded.id,
+                components=impact.components,
+                touchpoints=impact.touchpoints,
+                unmapped=impact.unmapped,
+                suppressed=impact.suppressed,
+            )
+            # 3. incidents: open, join, merge, quiet
+            if recorded.outcome is Outcome.FIRED and not impact.suppressed:
+                placed = self.lifecycle.fired(uow, recorded, impact)
+                touched.add(placed.incident_id)
+            elif recorded.outcome is Outcome.RESOLVED:
+                incident_id = self.lifecycle.resolved(uow, recorded)
+                if incident_id is not None:
+                    touched.add(incident_id)
+        # 4. the customer picture and severity of every incident the batch touched
+        for incident_id in sorted(touched):
+            fingerprints = [
+                a.alert.fingerprint
+                for a in uow.alerts.of_incident(incident_id)
+                if a.alert.status.value == "firing"
+            ]
+            self.lifecycle.refresh(uow, incident_id, self.correlation.picture(fingerprints))
+        return touched
+
+    def resolve_quiet(self, *, now: datetime) -> list[int]:
+        """Resolve incidents that stayed quiet long enough."""
+        with self.store.unit_of_work() as uow:
+            done = self.lifecycle.resolve_quiet(uow, now=now)
+            if done:
+                uow.commit()
+        return done
+
+    def _record_failure(self, batch_id: int, exc: Exception, *, now: datetime) -> None:
+        try:
+            with self.store.unit_of_work() as uow:
+                pending = uow.inbox.pending(limit=1)
+                attempts = next((b.attempts for b in pending if b.id == batch_id), 0) + 1
+                give_up = now if attempts >= MAX_ATTEMPTS else None
+                uow.inbox.record_failure(
+                    batch_id, error=f"{type(exc).__name__}: {exc}", give_up_at=give_up
+                )
+                uow.commit()
+        except Exception:
+            log.exception("could not record the failure of batch %s", batch_id)

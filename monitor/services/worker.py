@@ -1,0 +1,87 @@
+"""The background worker: drains the inbox and ends quiet incidents, surviving restarts.
+
+It holds no state of its own beyond the pipeline's in-memory correlation,
+which is rebuilt from the store on start; whatever was accepted and not
+processed before a crash is simply still pending in the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from monitor.errors import StoreUnavailableError
+from monitor.services.pipeline import Pipeline
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """A thread that runs the pipeline whenever there is work, and periodically anyway."""
+
+    def __init__(
+        self, *, pipeline: Pipeline, settings: Settings, clock: Callable[[], datetime]
+    ) -> None:
+        self._pipeline = pipeline
+        self._settings = settings
+        self._clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        """Start the thread (rebuilding correlation state first)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="monitor-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to finish its current batch and wait for it."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Tell the worker that new work was accepted."""
+        self._wake.set()
+
+    @property
+    def alive(self) -> bool:
+        """True while the thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def run_once(self) -> int:
+        """Process everything pending and end quiet incidents; returns batches processed."""
+        now = self._clock()
+        done = self._pipeline.process_pending(now=now, limit=self._settings.worker_batch_size)
+        self._pipeline.resolve_quiet(now=self._clock())
+        return done
+
+    def _run(self) -> None:
+        rebuilt = False
+        while not self._stop.is_set():
+            try:
+                if not rebuilt:
+                    self._pipeline.rebuild()
+                    rebuilt = True
+                done = self.run_once()
+                self.last_error = None
+            except StoreUnavailableError as exc:
+                self.last_error = str(exc)
+                log.warning("store unavailable, worker will retry: %s", exc)
+                done = 0
+            except Exception as exc:  # the worker must outlive any one bad batch
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("worker iteration failed")
+                done = 0
+            if done == 0:
+                self._wake.wait(self._settings.worker_poll_seconds)
+                self._wake.clear()

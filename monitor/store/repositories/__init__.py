@@ -1,0 +1,1 @@
+"""Repositories: the only code that reads and writes the monitor's tables."""

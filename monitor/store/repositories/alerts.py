@@ -1,0 +1,208 @@
+"""Alert occurrences: deduplicated by fingerprint and start time.
+
+Alertmanager delivers at least once, from several replicas, and a resolved
+notification can overtake its firing one. The rule that makes every order give
+the same result: for one occurrence (fingerprint, startsAt), ``resolved`` is
+final. A firing delivery after it changes nothing, so a late firing never
+leaves a ghost incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.domain import Alert, AlertStatus
+from monitor.store.models import AlertRow
+from monitor.store.repositories.convert import alert_from_row
+
+
+class Outcome(StrEnum):
+    """What recording one delivery did to the stored occurrence."""
+
+    FIRED = "fired"
+    """A new occurrence, firing."""
+    RESOLVED = "resolved"
+    """A firing occurrence is now resolved."""
+    RESOLVED_UNSEEN = "resolved_unseen"
+    """A resolved delivery for an occurrence never seen firing: recorded, nothing to close."""
+    DUPLICATE = "duplicate"
+    """Nothing changed (a repeat, or a firing after the resolution)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The stored occurrence after a delivery, and what the delivery changed."""
+
+    id: int
+    outcome: Outcome
+    alert: Alert
+    incident_id: int | None
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """An occurrence with what correlation said of it."""
+
+    id: int
+    alert: Alert
+    incident_id: int | None
+    components: tuple[str, ...]
+    touchpoints: tuple[str, ...]
+    unmapped: bool
+    suppressed: bool
+    deliveries: int
+    last_received_at: datetime
+
+
+class AlertRepository:
+    """Reads and writes the ``alerts`` table."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record(self, alert: Alert, *, received_at: datetime) -> Recorded:
+        """Merge one delivery into its occurrence (see the module docstring for the rule)."""
+        row = self._session.scalar(
+            select(AlertRow).where(
+                AlertRow.fingerprint == alert.fingerprint, AlertRow.starts_at == alert.starts_at
+            )
+        )
+        if row is None:
+            row = AlertRow(
+                fingerprint=alert.fingerprint,
+                starts_at=alert.starts_at,
+                source=alert.source,
+                name=alert.name[:255],
+                status=alert.status.value,
+                labels=dict(alert.labels),
+                annotations=dict(alert.annotations),
+                ends_at=alert.ends_at,
+                generator_url=alert.generator_url,
+                first_received_at=received_at,
+                last_received_at=received_at,
+                deliveries=1,
+                components=[],
+                touchpoints=[],
+                unmapped=False,
+                suppressed=False,
+            )
+            self._session.add(row)
+            self._session.flush()
+            fired = alert.status is AlertStatus.FIRING
+            outcome = Outcome.FIRED if fired else Outcome.RESOLVED_UNSEEN
+            return Recorded(row.id, outcome, alert_from_row(row), None)
+        row.deliveries += 1
+        row.last_received_at = max(row.last_received_at, received_at)
+        if row.status == AlertStatus.FIRING.value and alert.status is AlertStatus.RESOLVED:
+            row.status = AlertStatus.RESOLVED.value
+            row.ends_at = alert.ends_at or received_at
+            row.annotations = dict(alert.annotations) or row.annotations
+            return Recorded(row.id, Outcome.RESOLVED, alert_from_row(row), row.incident_id)
+        if row.status == AlertStatus.FIRING.value and alert.annotations != row.annotations:
+            row.annotations = dict(alert.annotations)
+        return Recorded(row.id, Outcome.DUPLICATE, alert_from_row(row), row.incident_id)
+
+    def set_correlation(
+        self,
+        alert_id: int,
+        *,
+        components: Collection[str],
+        touchpoints: Collection[str],
+        unmapped: bool,
+        suppressed: bool,
+    ) -> None:
+        """Remember what the alert was tied to, for the API and the reports."""
+        row = self._session.get_one(AlertRow, alert_id)
+        row.components = sorted(components)
+        row.touchpoints = sorted(touchpoints)
+        row.unmapped = unmapped
+        row.suppressed = suppressed
+
+    def assign(self, alert_id: int, incident_id: int | None) -> None:
+        """Attach an occurrence to an incident."""
+        self._session.get_one(AlertRow, alert_id).incident_id = incident_id
+
+    def move(self, *, from_incident: int, to_incident: int) -> int:
+        """Move every occurrence of one incident to another (merging); returns how many."""
+        rows = self._session.scalars(select(AlertRow).where(AlertRow.incident_id == from_incident))
+        moved = 0
+        for row in rows:
+            row.incident_id = to_incident
+            moved += 1
+        return moved
+
+    def firing(self) -> list[Alert]:
+        """Every occurrence still firing, oldest first (to rebuild correlation state)."""
+        stmt = (
+            select(AlertRow)
+            .where(AlertRow.status == AlertStatus.FIRING.value)
+            .order_by(AlertRow.starts_at, AlertRow.id)
+        )
+        return [alert_from_row(r) for r in self._session.scalars(stmt)]
+
+    def firing_from(self, source: str) -> dict[str, Alert]:
+        """Firing occurrences from one source, by fingerprint (the poller's memory)."""
+        stmt = select(AlertRow).where(
+            AlertRow.status == AlertStatus.FIRING.value, AlertRow.source == source
+        )
+        return {r.fingerprint: alert_from_row(r) for r in self._session.scalars(stmt)}
+
+    def of_incident(self, incident_id: int) -> list[StoredAlert]:
+        """The occurrences grouped into an incident, oldest first."""
+        stmt = (
+            select(AlertRow)
+            .where(AlertRow.incident_id == incident_id)
+            .order_by(AlertRow.starts_at, AlertRow.id)
+        )
+        return [_stored(r) for r in self._session.scalars(stmt)]
+
+    def counts(self, incident_id: int) -> tuple[int, int]:
+        """(firing, total) occurrences of an incident."""
+        stmt = (
+            select(AlertRow.status, func.count())
+            .where(AlertRow.incident_id == incident_id)
+            .group_by(AlertRow.status)
+        )
+        by_status = {str(s): int(n) for s, n in self._session.execute(stmt)}
+        return by_status.get(AlertStatus.FIRING.value, 0), sum(by_status.values())
+
+    def unmapped(self, *, firing_only: bool = True, limit: int = 500) -> list[StoredAlert]:
+        """Alerts tied to no catalog component, newest first: shown, never dropped."""
+        stmt = select(AlertRow).where(AlertRow.unmapped.is_(True))
+        if firing_only:
+            stmt = stmt.where(AlertRow.status == AlertStatus.FIRING.value)
+        stmt = stmt.order_by(AlertRow.last_received_at.desc(), AlertRow.id.desc()).limit(limit)
+        return [_stored(r) for r in self._session.scalars(stmt)]
+
+    def occurrences_since(self, fingerprint: str, *, since: datetime) -> int:
+        """How many occurrences of a series started since ``since`` (flap detection)."""
+        stmt = (
+            select(func.count())
+            .select_from(AlertRow)
+            .where(AlertRow.fingerprint == fingerprint, AlertRow.starts_at >= since)
+        )
+        return int(self._session.scalar(stmt) or 0)
+
+    def count(self) -> int:
+        """How many distinct occurrences are stored."""
+        return int(self._session.scalar(select(func.count()).select_from(AlertRow)) or 0)
+
+
+def _stored(row: AlertRow) -> StoredAlert:
+    return StoredAlert(
+        id=row.id,
+        alert=alert_from_row(row),
+        incident_id=row.incident_id,
+        components=tuple(row.components),
+        touchpoints=tuple(row.touchpoints),
+        unmapped=row.unmapped,
+        suppressed=row.suppressed,
+        deliveries=row.deliveries,
+        last_received_at=row.last_received_at,
+    )

@@ -1,0 +1,187 @@
+"""The inbox: accepted deliveries waiting to be processed, and rejected ones kept for people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from monitor.domain import Alert
+from monitor.store.models import InboxAlert, InboxBatch, RejectedPayload
+from monitor.store.repositories.convert import alert_from_row
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """An accepted batch that has not been processed yet."""
+
+    id: int
+    source: str
+    received_at: datetime
+    alerts: tuple[Alert, ...]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A payload that was refused, as shown to whoever inspects it."""
+
+    id: int
+    received_at: datetime
+    endpoint: str
+    reason: str
+    content_type: str | None
+    size_bytes: int
+    body: bytes
+    truncated: bool
+
+
+class InboxRepository:
+    """Reads and writes ``inbox_batches``, ``inbox_alerts`` and ``rejected_payloads``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add_batch(
+        self,
+        *,
+        source: str,
+        payload: bytes,
+        alerts: Sequence[Alert],
+        received_at: datetime,
+        meta: dict[str, Any] | None = None,
+        rejected_count: int = 0,
+    ) -> int:
+        """Store one delivery and its normalised alerts; returns the batch id."""
+        batch = InboxBatch(
+            received_at=received_at,
+            source=source,
+            payload=payload,
+            meta=meta or {},
+            alert_count=len(alerts),
+            rejected_count=rejected_count,
+            attempts=0,
+        )
+        self._session.add(batch)
+        self._session.flush()
+        if alerts:
+            # One multi-row INSERT keeps the request path short under an alert storm.
+            self._session.execute(
+                insert(InboxAlert),
+                [
+                    {
+                        "batch_id": batch.id,
+                        "position": i,
+                        "fingerprint": a.fingerprint,
+                        "source": a.source,
+                        "status": a.status.value,
+                        "labels": dict(a.labels),
+                        "annotations": dict(a.annotations),
+                        "starts_at": a.starts_at,
+                        "ends_at": a.ends_at,
+                        "generator_url": a.generator_url,
+                    }
+                    for i, a in enumerate(alerts)
+                ],
+            )
+        return batch.id
+
+    def pending(self, *, limit: int) -> list[PendingBatch]:
+        """The oldest unprocessed batches, locked against other workers where the database can."""
+        stmt = (
+            select(InboxBatch)
+            .where(InboxBatch.processed_at.is_(None))
+            .order_by(InboxBatch.id)
+            .limit(limit)
+            .options(selectinload(InboxBatch.alerts))
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=InboxBatch)
+        return [
+            PendingBatch(
+                id=b.id,
+                source=b.source,
+                received_at=b.received_at,
+                alerts=tuple(alert_from_row(a) for a in b.alerts),
+                attempts=b.attempts,
+            )
+            for b in self._session.scalars(stmt)
+        ]
+
+    def mark_processed(self, batch_id: int, *, at: datetime) -> None:
+        """Record that a batch went through the pipeline; it will not be processed again."""
+        batch = self._session.get_one(InboxBatch, batch_id)
+        batch.processed_at = at
+        batch.attempts += 1
+
+    def record_failure(self, batch_id: int, *, error: str, give_up_at: datetime | None) -> None:
+        """Count a failed attempt; after too many, park the batch (processed, with its error)."""
+        batch = self._session.get_one(InboxBatch, batch_id)
+        batch.attempts += 1
+        batch.last_error = error[:4000]
+        if give_up_at is not None:
+            batch.processed_at = give_up_at
+
+    def backlog(self) -> int:
+        """How many accepted batches wait for processing."""
+        stmt = select(func.count()).select_from(InboxBatch).where(InboxBatch.processed_at.is_(None))
+        return int(self._session.scalar(stmt) or 0)
+
+    def count_alerts(self) -> int:
+        """How many alerts were ever accepted (every delivery counted)."""
+        return int(self._session.scalar(select(func.count()).select_from(InboxAlert)) or 0)
+
+    def failed_batches(self) -> list[tuple[int, str]]:
+        """Batches parked after repeated failures, with their last error."""
+        stmt = (
+            select(InboxBatch.id, InboxBatch.last_error)
+            .where(InboxBatch.last_error.is_not(None), InboxBatch.processed_at.is_not(None))
+            .order_by(InboxBatch.id)
+        )
+        return [(int(i), str(e)) for i, e in self._session.execute(stmt)]
+
+    def add_rejected(
+        self,
+        *,
+        endpoint: str,
+        reason: str,
+        body: bytes,
+        size_bytes: int,
+        content_type: str | None,
+        received_at: datetime,
+        keep_bytes: int,
+    ) -> int:
+        """Keep a refused payload (its first ``keep_bytes``) so that someone can inspect it."""
+        row = RejectedPayload(
+            received_at=received_at,
+            endpoint=endpoint,
+            reason=reason[:4000],
+            content_type=content_type[:255] if content_type else None,
+            size_bytes=size_bytes,
+            body=body[:keep_bytes],
+            truncated=len(body) > keep_bytes or size_bytes > len(body),
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def rejected(self, *, limit: int = 100) -> list[Rejected]:
+        """The most recent refused payloads, newest first."""
+        stmt = select(RejectedPayload).order_by(RejectedPayload.id.desc()).limit(limit)
+        return [
+            Rejected(
+                id=r.id,
+                received_at=r.received_at,
+                endpoint=r.endpoint,
+                reason=r.reason,
+                content_type=r.content_type,
+                size_bytes=r.size_bytes,
+                body=r.body,
+                truncated=r.truncated,
+            )
+            for r in self._session.scalars(stmt)
+        ]

@@ -1,0 +1,224 @@
+"""Incidents and their append-only timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.domain import (
+    EventKind,
+    Incident,
+    IncidentEvent,
+    IncidentState,
+    Severity,
+    TouchpointState,
+)
+from monitor.errors import NotFoundError
+from monitor.store.models import AlertRow, IncidentEventRow, IncidentRow
+from monitor.store.repositories.convert import event_from_row, incident_from_row
+
+# Fields a caller may change through ``update``; ids, opening time and the
+# declared flag are fixed at creation.
+_MUTABLE = frozenset(
+    {
+        "title",
+        "state",
+        "severity",
+        "severity_overridden",
+        "updated_at",
+        "last_activity_at",
+        "resolved_at",
+        "quiet_since",
+        "state_before_quiet",
+        "acknowledged_by",
+        "acknowledged_at",
+        "touchpoints",
+        "components",
+        "explanation",
+        "root_cause_hint",
+        "merged_into_id",
+        "flapping",
+        "group_keys",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ActiveIncident:
+    """What grouping needs to know of an incident that alerts may still join."""
+
+    id: int
+    opened_at: datetime
+    last_activity_at: datetime
+    state: IncidentState
+    quiet_since: datetime | None
+    state_before_quiet: IncidentState | None
+    declared: bool
+    touchpoints: frozenset[str]
+    components: frozenset[str]
+    severity_overridden: bool
+    flapping: bool
+    group_keys: frozenset[str]
+
+
+class IncidentRepository:
+    """Reads and writes ``incidents`` and ``incident_events``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def open(
+        self,
+        *,
+        title: str,
+        at: datetime,
+        severity: Severity,
+        declared: bool = False,
+        touchpoints: Mapping[str, TouchpointState] | None = None,
+        components: Collection[str] = (),
+    ) -> int:
+        """Create an incident in ``investigating``; returns its id."""
+        row = IncidentRow(
+            title=title[:500],
+            state=IncidentState.INVESTIGATING.value,
+            severity=severity.value,
+            severity_overridden=False,
+            declared=declared,
+            opened_at=at,
+            updated_at=at,
+            last_activity_at=at,
+            touchpoints={k: v.value for k, v in (touchpoints or {}).items()},
+            components=sorted(components),
+            explanation=[],
+            group_keys=[],
+            flapping=False,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def get(self, incident_id: int) -> Incident:
+        """The incident with this id; NotFoundError when there is none."""
+        row = self._session.get(IncidentRow, incident_id)
+        if row is None:
+            raise NotFoundError(f"incident {incident_id} does not exist")
+        return incident_from_row(row, **self._counts(incident_id))
+
+    def update(self, incident_id: int, changes: Mapping[str, Any]) -> None:
+        """Change some fields of an incident (enum values are stored as their strings)."""
+        unknown = set(changes) - _MUTABLE
+        if unknown:
+            raise ValueError(f"cannot change incident fields {sorted(unknown)}")
+        row = self._session.get(IncidentRow, incident_id)
+        if row is None:
+            raise NotFoundError(f"incident {incident_id} does not exist")
+        for name, value in changes.items():
+            setattr(row, name, _plain(value))
+
+    def active(self) -> list[ActiveIncident]:
+        """Incidents that new alerts may join: not resolved, not merged away."""
+        stmt = (
+            select(IncidentRow)
+            .where(IncidentRow.state != IncidentState.RESOLVED.value)
+            .order_by(IncidentRow.opened_at, IncidentRow.id)
+        )
+        return [
+            ActiveIncident(
+                id=r.id,
+                opened_at=r.opened_at,
+                last_activity_at=r.last_activity_at,
+                state=IncidentState(r.state),
+                quiet_since=r.quiet_since,
+                state_before_quiet=IncidentState(r.state_before_quiet)
+                if r.state_before_quiet
+                else None,
+                declared=r.declared,
+                touchpoints=frozenset(r.touchpoints),
+                components=frozenset(r.components),
+                severity_overridden=r.severity_overridden,
+                flapping=r.flapping,
+                group_keys=frozenset(r.group_keys),
+            )
+            for r in self._session.scalars(stmt)
+        ]
+
+    def quiet_until(self, *, before: datetime) -> list[int]:
+        """Alert-driven incidents whose alerts have all been quiet since before ``before``."""
+        stmt = (
+            select(IncidentRow.id)
+            .where(
+                IncidentRow.state != IncidentState.RESOLVED.value,
+                IncidentRow.quiet_since.is_not(None),
+                IncidentRow.quiet_since <= before,
+                IncidentRow.declared.is_(False),
+            )
+            .order_by(IncidentRow.id)
+        )
+        return [int(i) for i in self._session.scalars(stmt)]
+
+    def recent(
+        self,
+        *,
+        states: Collection[IncidentState] = (),
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Incident]:
+        """Incidents, newest first, optionally only in some states."""
+        stmt = select(IncidentRow).order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc())
+        if states:
+            stmt = stmt.where(IncidentRow.state.in_([s.value for s in states]))
+        rows = list(self._session.scalars(stmt.limit(limit).offset(offset)))
+        return [incident_from_row(r, **self._counts(r.id)) for r in rows]
+
+    def add_event(
+        self,
+        incident_id: int,
+        *,
+        at: datetime,
+        kind: EventKind,
+        source: str,
+        summary: str,
+        data: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Append one entry to an incident's timeline; returns its id."""
+        row = IncidentEventRow(
+            incident_id=incident_id,
+            at=at,
+            kind=kind.value,
+            source=source[:255],
+            summary=summary,
+            data=dict(data or {}),
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def timeline(self, incident_id: int) -> list[IncidentEvent]:
+        """An incident's timeline in the order things happened."""
+        stmt = (
+            select(IncidentEventRow)
+            .where(IncidentEventRow.incident_id == incident_id)
+            .order_by(IncidentEventRow.at, IncidentEventRow.id)
+        )
+        return [event_from_row(r) for r in self._session.scalars(stmt)]
+
+    def _counts(self, incident_id: int) -> dict[str, int]:
+        statuses = self._session.scalars(
+            select(AlertRow.status).where(AlertRow.incident_id == incident_id)
+        ).all()
+        return {"firing": sum(1 for s in statuses if s == "firing"), "total": len(statuses)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, IncidentState | Severity | TouchpointState):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list | set | frozenset):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,97 @@
+"""The unit of work: one transaction per batch, committed only on purpose.
+
+Repositories hang off the unit of work and never commit. Leaving the ``with``
+block without ``commit()`` rolls everything back, so a crash half-way through a
+batch leaves the database as it was (Cosmic Python's pattern). Driver errors
+that mean "the database is not there" become ``StoreUnavailableError`` so the
+API can answer 503 and the sender retries.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import StoreUnavailableError
+from monitor.store.repositories.alerts import AlertRepository
+from monitor.store.repositories.inbox import InboxRepository
+from monitor.store.repositories.incidents import IncidentRepository
+from monitor.store.repositories.maintenance import MaintenanceRepository
+
+
+class UnitOfWork:
+    """A transaction with the repositories that work inside it."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        self.inbox = InboxRepository(self._session)
+        self.alerts = AlertRepository(self._session)
+        self.incidents = IncidentRepository(self._session)
+        self.maintenance = MaintenanceRepository(self._session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._require()
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+        if isinstance(exc, OperationalError | DBAPIError) and _is_unavailable(exc):
+            raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+
+    def commit(self) -> None:
+        """Make everything done in this unit of work durable."""
+        try:
+            self._require().commit()
+        except (OperationalError, DBAPIError) as exc:
+            if _is_unavailable(exc):
+                raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+            raise
+
+    def flush(self) -> None:
+        """Send pending changes so generated ids are known, without committing."""
+        self._require().flush()
+
+    def _require(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its with-block")
+        return self._session
+
+
+class Store:
+    """The monitor's database: hands out units of work over one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work; use it in a ``with`` block."""
+        return UnitOfWork(self._factory)
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError unless the database answers a trivial query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    # Connection loss, lock timeouts and a read-only or full disk are the
+    # database not being usable right now; integrity errors are bugs.
+    return isinstance(exc, OperationalError) or exc.connection_invalidated

@@ -1,0 +1,82 @@
+"""Deliveries of one occurrence merge to the same result whatever their order."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.domain import Alert, AlertStatus
+from monitor.store import Store
+from monitor.store.repositories.alerts import Outcome
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _alert(status: AlertStatus) -> Alert:
+    return Alert(
+        fingerprint="0123456789abcdef",
+        source="alertmanager",
+        status=status,
+        labels={"alertname": "QueueBacklog", "service": "rabbitmq"},
+        annotations={},
+        starts_at=T0,
+        ends_at=T0 + timedelta(minutes=3) if status is AlertStatus.RESOLVED else None,
+    )
+
+
+def test_resolved_before_firing_records_a_resolved_occurrence_and_ignores_the_late_firing(
+    store: Store,
+) -> None:
+    with store.unit_of_work() as uow:
+        first = uow.alerts.record(_alert(AlertStatus.RESOLVED), received_at=T0)
+        late = uow.alerts.record(_alert(AlertStatus.FIRING), received_at=T0)
+        uow.commit()
+    assert first.outcome is Outcome.RESOLVED_UNSEEN
+    assert late.outcome is Outcome.DUPLICATE
+    assert late.alert.status is AlertStatus.RESOLVED
+    with store.unit_of_work() as uow:
+        assert uow.alerts.firing() == []
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(itertools.permutations(["firing", "firing", "resolved", "resolved"])),
+)
+def test_every_delivery_order_ends_resolved_with_one_row(
+    store: Store, order: tuple[str, ...]
+) -> None:
+    with store.unit_of_work() as uow:
+        outcomes = [
+            uow.alerts.record(_alert(AlertStatus(s)), received_at=T0).outcome for s in order
+        ]
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.alerts.count() == 1
+        assert uow.alerts.firing() == []
+    changes = [o for o in outcomes if o is not Outcome.DUPLICATE]
+    if order[0] == "firing":
+        assert changes == [Outcome.FIRED, Outcome.RESOLVED]
+    else:
+        assert changes == [Outcome.RESOLVED_UNSEEN]
+
+
+def test_a_new_start_time_is_a_new_occurrence(store: Store) -> None:
+    later = Alert(
+        fingerprint="0123456789abcdef",
+        source="alertmanager",
+        status=AlertStatus.FIRING,
+        labels={"alertname": "QueueBacklog", "service": "rabbitmq"},
+        annotations={},
+        starts_at=T0 + timedelta(minutes=10),
+    )
+    with store.unit_of_work() as uow:
+        uow.alerts.record(_alert(AlertStatus.FIRING), received_at=T0)
+        uow.alerts.record(_alert(AlertStatus.RESOLVED), received_at=T0)
+        again = uow.alerts.record(later, received_at=T0)
+        uow.commit()
+    assert again.outcome is Outcome.FIRED
+    with store.unit_of_work() as uow:
+        assert uow.alerts.count() == 2
+        assert uow.alerts.occurrences_since("0123456789abcdef", since=T0) == 2
