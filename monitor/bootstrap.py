@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from monitor.catalog import Catalog, load_catalog
+from monitor.scheduler import Scheduler
 from monitor.services.pipeline import Pipeline
 from monitor.services.worker import Worker
 from monitor.settings import Settings
 from monitor.store import Store, create_store_engine, migrate
+from monitor.store.leader import LeaderLock
 from monitor.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,20 @@ class Runtime:
     telemetry: Telemetry
     pipeline: Pipeline
     worker: Worker
+    scheduler: Scheduler
+    leader: LeaderLock
     clock: Callable[[], datetime] = field(default=utc_now)
 
+    def start(self) -> None:
+        """Start the background work: the inbox worker and the scheduled jobs."""
+        self.worker.start()
+        self.scheduler.start()
+
     def close(self) -> None:
-        """Stop the worker and release the database connections."""
+        """Stop the background work and release the database connections."""
+        self.scheduler.stop()
         self.worker.stop()
+        self.leader.release()
         self.store.engine.dispose()
 
 
@@ -58,7 +69,9 @@ def build_runtime(
     store = Store(engine)
     telemetry = Telemetry()
     pipeline = Pipeline(store=store, catalog=catalog, settings=settings, telemetry=telemetry)
-    worker = Worker(pipeline=pipeline, settings=settings, clock=clock)
+    leader = LeaderLock(engine)
+    worker = Worker(pipeline=pipeline, settings=settings, clock=clock, leader=leader)
+    scheduler = Scheduler(settings=settings, store=store, worker=worker, leader=leader, clock=clock)
     return Runtime(
         settings=settings,
         catalog=catalog,
@@ -66,5 +79,7 @@ def build_runtime(
         telemetry=telemetry,
         pipeline=pipeline,
         worker=worker,
+        scheduler=scheduler,
+        leader=leader,
         clock=clock,
     )

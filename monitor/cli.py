@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 
+from monitor.api import create_app
+from monitor.bootstrap import build_runtime
 from monitor.catalog import load_catalog
+from monitor.demo import run_demo
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.settings import Settings, get_settings
+from monitor.store import create_store_engine, migrate
 from monitor.yamlfile import read_yaml_file
 
 app = typer.Typer(help="Outage customer-impact monitor.", no_args_is_help=True)
@@ -77,8 +82,6 @@ def _check_playbooks(directory: Path | None) -> list[Problem]:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply the database migrations (SQLite under the data directory unless configured)."""
-    from monitor.store import create_store_engine, migrate
-
     settings = get_settings()
     engine = create_store_engine(settings.sqlalchemy_url())
     try:
@@ -91,8 +94,6 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and the newest one this version knows."""
-    from monitor.store import create_store_engine, migrate
-
     settings = get_settings()
     engine = create_store_engine(settings.sqlalchemy_url())
     try:
@@ -107,11 +108,6 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Apply migrations, then serve the API and run the worker until stopped."""
-    import uvicorn
-
-    from monitor.api import create_app
-    from monitor.bootstrap import build_runtime
-
     settings = get_settings()
     _configure_logging(settings)
     try:
@@ -134,8 +130,40 @@ def serve(
         runtime.close()
 
 
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the demo API.")] = 8080,
+    speed: Annotated[float, typer.Option(help="Play the story this many times faster.")] = 1.0,
+    once: Annotated[bool, typer.Option(help="Stop after the story instead of serving on.")] = False,
+    data_dir: Annotated[Path, typer.Option(help="Where the demo database lives.")] = Path(
+        "var/demo"
+    ),
+) -> None:
+    """Run the monitor on SQLite with the example catalog and play a scripted outage."""
+    for leftover in ("monitor.db", "monitor.db-wal", "monitor.db-shm"):
+        (data_dir / leftover).unlink(missing_ok=True)
+    settings = get_settings(
+        data_dir=data_dir,
+        database_url=None,
+        host="127.0.0.1",
+        port=port,
+        resolve_quiet_seconds=max(1, int(20 / speed)),
+    )
+    _configure_logging(settings)
+    try:
+        run_demo(settings, speed=speed, once=once, console=out)
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per HTTP request of our own clients is noise, not information.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    main()

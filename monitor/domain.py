@@ -338,6 +338,9 @@ class Incident:
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     touchpoints: Mapping[str, TouchpointState]
+    """Current state of each affected touchpoint."""
+    peak_touchpoints: Mapping[str, TouchpointState]
+    """Worst state each touchpoint reached during the incident."""
     components: tuple[str, ...]
     root_cause_hint: str | None
     explanation: tuple[str, ...]

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 
 from monitor.store import Store, create_store_engine, migrate
 
+pytest_plugins = ["tests.support.fixtures"]
+
 POSTGRES_URL_VARIABLE = "MONITOR_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CATALOG = REPO / "examples" / "catalog.yaml"

@@ -19,10 +19,11 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if start_worker:
-            runtime.worker.start()
+            runtime.start()
         try:
             yield
         finally:
+            runtime.scheduler.stop()
             runtime.worker.stop()
 
     app = FastAPI(

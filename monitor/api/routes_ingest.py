@@ -58,7 +58,7 @@ async def _ingest(request: Request, rt: Runtime, *, source: str, parser: Parser)
         return error_response(400, "invalid_input", str(exc), rejected_payload_id=rid)
     rejected = [RejectedAlert(r.index, r.reason) for r in parsed.rejected]
     if not parsed.alerts and rejected:
-        reason = "; ".join(f"alerts[{r.index}]: {r.reason}" for r in rejected[:50])
+        reason = "; ".join(r.reason for r in rejected[:50])
         rid = await _keep(rt, endpoint, reason, body, received)
         rt.telemetry.deliveries.labels(source, "invalid").inc()
         rt.telemetry.alerts_rejected.labels(source).inc(len(rejected))

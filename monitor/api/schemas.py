@@ -73,6 +73,7 @@ class IncidentRead(BaseModel):
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     touchpoints: dict[str, TouchpointState]
+    peak_touchpoints: dict[str, TouchpointState]
     components: list[str]
     root_cause_hint: str | None
     explanation: list[str]
@@ -98,6 +99,7 @@ class IncidentRead(BaseModel):
             acknowledged_by=incident.acknowledged_by,
             acknowledged_at=incident.acknowledged_at,
             touchpoints=dict(incident.touchpoints),
+            peak_touchpoints=dict(incident.peak_touchpoints),
             components=list(incident.components),
             root_cause_hint=incident.root_cause_hint,
             explanation=list(incident.explanation),

@@ -62,7 +62,7 @@ def accept_delivery(
         if rejected:
             rejected_id = uow.inbox.add_rejected(
                 endpoint=endpoint,
-                reason="; ".join(f"alerts[{r.index}]: {r.reason}" for r in rejected[:50]),
+                reason="; ".join(r.reason for r in rejected[:50]),
                 body=body,
                 size_bytes=len(body),
                 content_type="application/json",

@@ -147,6 +147,9 @@ class Lifecycle:
         at = incident.updated_at
         if dict(picture.touchpoints) != dict(incident.touchpoints):
             changes["touchpoints"] = dict(picture.touchpoints)
+            changes["peak_touchpoints"] = worst_states(
+                incident.peak_touchpoints, picture.touchpoints
+            )
             uow.incidents.add_event(
                 incident_id,
                 at=at,
@@ -159,9 +162,10 @@ class Lifecycle:
         severity = derived_severity(picture.touchpoints)
         # Severity only rises by itself: an incident that was sev1 stays sev1 for the
         # report even as it recovers; people may lower it explicitly.
-        if not incident.severity_overridden and _SEVERITY_RANK[severity] < _SEVERITY_RANK[
-            incident.severity
-        ]:
+        if (
+            not incident.severity_overridden
+            and _SEVERITY_RANK[severity] < _SEVERITY_RANK[incident.severity]
+        ):
             changes["severity"] = severity
             uow.incidents.add_event(
                 incident_id,
@@ -282,6 +286,26 @@ class Lifecycle:
 
 
 _SEVERITY_RANK = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
+
+
+_STATE_RANK = {
+    TouchpointState.OPERATIONAL: 0,
+    TouchpointState.UNDER_MAINTENANCE: 1,
+    TouchpointState.DEGRADED_PERFORMANCE: 2,
+    TouchpointState.PARTIAL_OUTAGE: 3,
+    TouchpointState.MAJOR_OUTAGE: 4,
+}
+
+
+def worst_states(
+    a: Mapping[str, TouchpointState], b: Mapping[str, TouchpointState]
+) -> dict[str, TouchpointState]:
+    """Per touchpoint, the worse of two states."""
+    merged = dict(a)
+    for touchpoint, state in b.items():
+        if _STATE_RANK[state] > _STATE_RANK[merged.get(touchpoint, TouchpointState.OPERATIONAL)]:
+            merged[touchpoint] = state
+    return merged
 
 
 def derived_severity(touchpoints: Mapping[str, TouchpointState]) -> Severity:

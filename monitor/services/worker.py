@@ -15,6 +15,7 @@ from datetime import datetime
 from monitor.errors import StoreUnavailableError
 from monitor.services.pipeline import Pipeline
 from monitor.settings import Settings
+from monitor.store.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,15 @@ class Worker:
     """A thread that runs the pipeline whenever there is work, and periodically anyway."""
 
     def __init__(
-        self, *, pipeline: Pipeline, settings: Settings, clock: Callable[[], datetime]
+        self,
+        *,
+        pipeline: Pipeline,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        leader: LeaderLock,
     ) -> None:
         self._pipeline = pipeline
+        self._leader = leader
         self._settings = settings
         self._clock = clock
         self._wake = threading.Event()
@@ -69,6 +76,12 @@ class Worker:
         rebuilt = False
         while not self._stop.is_set():
             try:
+                if not self._leader.held():
+                    # Another process leads; stay ready to take over.
+                    rebuilt = False
+                    self._wake.wait(5)
+                    self._wake.clear()
+                    continue
                 if not rebuilt:
                     self._pipeline.rebuild()
                     rebuilt = True

@@ -161,6 +161,8 @@ class IncidentRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     touchpoints: Mapped[dict[str, str]] = mapped_column(JSONValue, default=dict)
+    peak_touchpoints: Mapped[dict[str, str]] = mapped_column(JSONValue, default=dict)
+    """The worst state each touchpoint reached during the incident (for reports)."""
     components: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     explanation: Mapped[list[str]] = mapped_column(JSONValue, default=list)
     root_cause_hint: Mapped[str | None] = mapped_column(String(255), nullable=True)

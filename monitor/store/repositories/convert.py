@@ -52,6 +52,7 @@ def incident_from_row(row: IncidentRow, *, firing: int, total: int) -> Incident:
         acknowledged_by=row.acknowledged_by,
         acknowledged_at=row.acknowledged_at,
         touchpoints={k: TouchpointState(v) for k, v in row.touchpoints.items()},
+        peak_touchpoints={k: TouchpointState(v) for k, v in row.peak_touchpoints.items()},
         components=tuple(row.components),
         root_cause_hint=row.root_cause_hint,
         explanation=tuple(row.explanation),

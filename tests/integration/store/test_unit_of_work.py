@@ -36,10 +36,14 @@ def test_leaving_without_commit_rolls_everything_back(store: Store) -> None:
 
 
 def test_an_exception_inside_rolls_back_and_propagates(store: Store) -> None:
-    with pytest.raises(RuntimeError, match="boom"), store.unit_of_work() as uow:
-        uow.incidents.open(title="x", at=T0, severity=Severity.SEV3)
-        uow.flush()
-        raise RuntimeError("boom")
+    def open_then_fail() -> None:
+        with store.unit_of_work() as uow:
+            uow.incidents.open(title="x", at=T0, severity=Severity.SEV3)
+            uow.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        open_then_fail()
     with store.unit_of_work() as uow:
         assert uow.incidents.recent() == []
 
@@ -74,9 +78,9 @@ def test_times_come_back_timezone_aware_in_utc(store: Store) -> None:
 
 
 def test_naive_datetimes_are_refused(store: Store) -> None:
-    with pytest.raises(Exception, match="naive"), store.unit_of_work() as uow:
-        uow.incidents.open(title="x", at=datetime(2026, 1, 1), severity=Severity.SEV3)  # noqa: DTZ001
-        uow.flush()
+    naive = datetime(2026, 1, 1)
+    with store.unit_of_work() as uow, pytest.raises(Exception, match="naive"):
+        uow.incidents.open(title="x", at=naive, severity=Severity.SEV3)
 
 
 def test_unreachable_database_raises_store_unavailable() -> None:

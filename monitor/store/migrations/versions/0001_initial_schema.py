@@ -75,6 +75,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column(
+            "peak_touchpoints",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
             "components",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,

@@ -1,0 +1,77 @@
+"""Being the one process that schedules and processes, when several share a database.
+
+APScheduler's job stores cannot be shared between processes, and incident
+grouping must see alerts in one order, so only one process per deployment runs
+the worker and the scheduler. On PostgreSQL that process holds a session-level
+advisory lock on a dedicated connection; if it dies, the server releases the
+lock and another process takes over. SQLite is single-host and single-writer,
+so the lock is trivially held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+LOCK_KEY = 0x6D6F6E69746F72  # "monitor"
+
+
+class LeaderLock:
+    """A process-wide lock: ``held()`` tries to take it and says whether this process has it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._guard = threading.Lock()
+
+    def held(self) -> bool:
+        """True when this process is the leader (taking the lock if it is free)."""
+        if self._engine.dialect.name != "postgresql":
+            return True
+        with self._guard:
+            if self._connection is not None and self._alive(self._connection):
+                return True
+            self._drop()
+            try:
+                connection = self._engine.connect()
+                got = connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
+                ).scalar()
+                connection.commit()
+            except DBAPIError:
+                return False
+            if got:
+                self._connection = connection
+                return True
+            connection.invalidate()
+            connection.close()
+            return False
+
+    def release(self) -> None:
+        """Give the lock up (closing its connection releases it on the server)."""
+        with self._guard:
+            self._drop()
+
+    @staticmethod
+    def _alive(connection: Connection) -> bool:
+        try:
+            connection.execute(text("SELECT 1"))
+            connection.commit()
+        except DBAPIError:
+            return False
+        return True
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(DBAPIError):
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
+                )
+            # A pooled connection would keep a session lock; really close this one.
+            with contextlib.suppress(DBAPIError):
+                self._connection.invalidate()
+                self._connection.close()
+            self._connection = None
