@@ -67,9 +67,7 @@ class LeaderLock:
     def _drop(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(DBAPIError):
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
-                )
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
             # A pooled connection would keep a session lock; really close this one.
             with contextlib.suppress(DBAPIError):
                 self._connection.invalidate()
