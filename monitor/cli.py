@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 
 from monitor.api import create_app
@@ -26,8 +27,8 @@ from monitor.yamlfile import read_yaml_file
 app = typer.Typer(help="Outage customer-impact monitor.", no_args_is_help=True)
 db_app = typer.Typer(help="The monitor's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:
@@ -43,7 +44,7 @@ def check(
     ] = None,
 ) -> None:
     """Validate the catalog (and playbook files); list every problem with its location."""
-    settings = get_settings()
+    settings = _settings()
     catalog_path = catalog or settings.catalog_path
     problems: list[Problem] = []
     summary = ""
@@ -82,7 +83,7 @@ def _check_playbooks(directory: Path | None) -> list[Problem]:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply the database migrations (SQLite under the data directory unless configured)."""
-    settings = get_settings()
+    settings = _settings()
     engine = create_store_engine(settings.sqlalchemy_url())
     try:
         migrate.upgrade(engine, revision)
@@ -94,7 +95,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and the newest one this version knows."""
-    settings = get_settings()
+    settings = _settings()
     engine = create_store_engine(settings.sqlalchemy_url())
     try:
         out.print(f"current: {migrate.current_revision(engine)}  head: {migrate.head_revision()}")
@@ -108,7 +109,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Apply migrations, then serve the API and run the worker until stopped."""
-    settings = get_settings()
+    settings = _settings()
     _configure_logging(settings)
     try:
         runtime = build_runtime(settings)
@@ -142,7 +143,7 @@ def demo(
     """Run the monitor on SQLite with the example catalog and play a scripted outage."""
     for leftover in ("monitor.db", "monitor.db-wal", "monitor.db-shm"):
         (data_dir / leftover).unlink(missing_ok=True)
-    settings = get_settings(
+    settings = _settings(
         data_dir=data_dir,
         database_url=None,
         host="127.0.0.1",
@@ -154,6 +155,17 @@ def demo(
         run_demo(settings, speed=speed, once=once, console=out)
     except KeyboardInterrupt:
         out.print("stopped")
+
+
+def _settings(**overrides: Any) -> Settings:
+    """The settings, or exit 1 naming each bad MONITOR_* value."""
+    try:
+        return get_settings(**overrides)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "MONITOR_" + "_".join(str(p) for p in error["loc"]).upper()
+            err.print(f"{name}: {error['msg']}", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -18,7 +18,7 @@ from monitor.api.schemas import IngestRejectedItem, IngestResult
 from monitor.bootstrap import Runtime
 from monitor.errors import InputError, PayloadTooLargeError
 from monitor.ingest.alertmanager import parse_alertmanager
-from monitor.ingest.events import parse_events
+from monitor.ingest.events import events_json_schema, parse_events
 from monitor.ingest.limits import IngestLimits
 from monitor.ingest.validation import ParsedBatch
 from monitor.services.accept import RejectedAlert, accept_delivery, reject_delivery
@@ -38,6 +38,12 @@ async def ingest_alertmanager(request: Request, rt: RuntimeDep) -> JSONResponse:
 async def ingest_events(request: Request, rt: RuntimeDep) -> JSONResponse:
     """Generic JSON events from other tools (schema in ``monitor.ingest.events``)."""
     return await _ingest(request, rt, source="events", parser=parse_events)
+
+
+@router.get("/events/schema")
+def events_schema() -> dict[str, Any]:
+    """The JSON Schema of ``POST /api/v1/ingest/events`` bodies."""
+    return events_json_schema(IngestLimits())
 
 
 async def _ingest(request: Request, rt: Runtime, *, source: str, parser: Parser) -> JSONResponse:

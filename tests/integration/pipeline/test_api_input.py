@@ -208,3 +208,9 @@ def test_metrics_count_deliveries_and_backlog(harness: Harness) -> None:
     text = harness.client.get("/metrics").text
     assert 'monitor_ingest_deliveries_total{result="accepted",source="alertmanager"} 1.0' in text
     assert "monitor_inbox_backlog 1.0" in text
+
+
+def test_the_events_schema_is_published(harness: Harness) -> None:
+    schema = harness.client.get("/api/v1/ingest/events/schema").json()
+    assert "events" in schema["properties"]
+    assert schema["additionalProperties"] is False

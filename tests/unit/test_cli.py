@@ -1,0 +1,75 @@
+"""The ``monitor`` command: help, configuration checks and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from tests.conftest import EXAMPLE_CATALOG
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("check", "serve", "db", "demo"):
+        assert command in result.output
+
+
+def test_check_passes_on_the_example_catalog() -> None:
+    result = runner.invoke(app, ["check", "--catalog", str(EXAMPLE_CATALOG)])
+    assert result.exit_code == 0, result.output
+    assert "40 components" in result.output
+
+
+def test_check_lists_every_problem_of_a_broken_copy_and_exits_1(tmp_path: Path) -> None:
+    broken = tmp_path / "catalog.yaml"
+    text = EXAMPLE_CATALOG.read_text()
+    text = text.replace("  - id: db-replica-eu-2\n", "  - id: db-replica-eu-1\n", 1)
+    text = text.replace(
+        "depends_on: [region-eu-west]\n", "depends_on: [region-eu-west, nowhere]\n", 1
+    )
+    broken.write_text(text)
+    result = runner.invoke(app, ["check", "--catalog", str(broken)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if str(broken) in line]
+    assert len(lines) >= 2
+    assert any("duplicate id 'db-replica-eu-1'" in line for line in lines)
+    assert any("'nowhere'" in line for line in lines)
+    assert all(f"{broken}:" in line for line in lines)
+
+
+def test_check_reports_a_missing_catalog_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", "--catalog", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 1
+    assert "nope.yaml" in result.output
+
+
+def test_check_reports_malformed_playbook_files(tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text("name: fine\n")
+    (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
+    result = runner.invoke(
+        app, ["check", "--catalog", str(EXAMPLE_CATALOG), "--playbooks", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "bad.yaml" in result.output
+    assert "good.yaml" not in result.output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    env = {"MONITOR_DATA_DIR": str(tmp_path)}
+    result = runner.invoke(app, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "0001" in result.output
+    assert (tmp_path / "monitor.db").exists()
+    current = runner.invoke(app, ["db", "current"], env=env)
+    assert "current: 0001" in current.output
+
+
+def test_a_bad_setting_is_named_and_exits_1() -> None:
+    result = runner.invoke(app, ["db", "current"], env={"MONITOR_PORT": "seventy"})
+    assert result.exit_code == 1
+    assert "MONITOR_PORT" in result.output
