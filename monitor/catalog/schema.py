@@ -135,7 +135,7 @@ def parse_matcher(text: str) -> tuple[str, str, str]:
         value = found["bare"] or ""
     if op in ("=~", "!~"):
         try:
-            re.compile(value)
+            re.compile(f"^(?:{value})$")  # as Matcher compiles it
         except re.error as exc:
             raise ValueError(f"bad regular expression in {text!r}: {exc}") from exc
     return found["name"], op, value

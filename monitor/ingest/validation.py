@@ -85,7 +85,26 @@ def load_json_object(body: bytes, *, what: str) -> dict[str, Any]:
         raise InputError(f"{what}: not valid JSON ({_short(str(exc), 120)})") from None
     if not isinstance(document, dict):
         raise InputError(f"{what}: expected a JSON object, got {json_type(document)}")
-    return document
+    cleaned: dict[str, Any] = _without_lone_surrogates(document)
+    return cleaned
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """Replace lone surrogates (legal as JSON escapes, not in UTF-8) with U+FFFD.
+
+    Go's JSON decoder, and so Alertmanager, does the same; doing it once here
+    keeps fingerprints and everything downstream free of unencodable text.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    return value
 
 
 def require_item_list(document: Mapping[str, Any], *, key: str, limits: IngestLimits) -> list[Any]:

@@ -20,12 +20,11 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from monitor.store.types import JSONValue, UTCDateTime
+from monitor.store.types import SafeJSON, SafeString, SafeText, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -57,12 +56,12 @@ class InboxBatch(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(32))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
-    meta: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column(SafeJSON, default=dict)
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(SafeText, nullable=True)
 
     alerts: Mapped[list[InboxAlert]] = relationship(
         back_populates="batch", order_by="InboxAlert.position", cascade="all, delete-orphan"
@@ -82,11 +81,11 @@ class InboxAlert(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
-    labels: Mapped[dict[str, str]] = mapped_column(JSONValue)
-    annotations: Mapped[dict[str, str]] = mapped_column(JSONValue)
+    labels: Mapped[dict[str, str]] = mapped_column(SafeJSON)
+    annotations: Mapped[dict[str, str]] = mapped_column(SafeJSON)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    generator_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    generator_url: Mapped[str | None] = mapped_column(SafeText, nullable=True)
 
     batch: Mapped[InboxBatch] = relationship(back_populates="alerts")
 
@@ -101,7 +100,7 @@ class RejectedPayload(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     endpoint: Mapped[str] = mapped_column(String(128))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(SafeText)
     content_type: Mapped[str | None] = mapped_column(String(255), nullable=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     body: Mapped[bytes] = mapped_column(LargeBinary)
@@ -117,17 +116,17 @@ class AlertRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(SafeString(255))
     status: Mapped[str] = mapped_column(String(16))
-    labels: Mapped[dict[str, str]] = mapped_column(JSONValue)
-    annotations: Mapped[dict[str, str]] = mapped_column(JSONValue)
+    labels: Mapped[dict[str, str]] = mapped_column(SafeJSON)
+    annotations: Mapped[dict[str, str]] = mapped_column(SafeJSON)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    generator_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    generator_url: Mapped[str | None] = mapped_column(SafeText, nullable=True)
     first_received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deliveries: Mapped[int] = mapped_column(Integer, default=1)
-    components: Mapped[list[str]] = mapped_column(JSONValue, default=list)
-    touchpoints: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    components: Mapped[list[str]] = mapped_column(SafeJSON, default=list)
+    touchpoints: Mapped[list[str]] = mapped_column(SafeJSON, default=list)
     unmapped: Mapped[bool] = mapped_column(Boolean, default=False)
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
     incident_id: Mapped[int | None] = mapped_column(
@@ -147,7 +146,7 @@ class IncidentRow(Base):
     __tablename__ = "incidents"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    title: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(SafeString(500))
     state: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(8))
     severity_overridden: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -158,19 +157,19 @@ class IncidentRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     quiet_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     state_before_quiet: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    acknowledged_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(SafeString(255), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    touchpoints: Mapped[dict[str, str]] = mapped_column(JSONValue, default=dict)
-    peak_touchpoints: Mapped[dict[str, str]] = mapped_column(JSONValue, default=dict)
+    touchpoints: Mapped[dict[str, str]] = mapped_column(SafeJSON, default=dict)
+    peak_touchpoints: Mapped[dict[str, str]] = mapped_column(SafeJSON, default=dict)
     """The worst state each touchpoint reached during the incident (for reports)."""
-    components: Mapped[list[str]] = mapped_column(JSONValue, default=list)
-    explanation: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    components: Mapped[list[str]] = mapped_column(SafeJSON, default=list)
+    explanation: Mapped[list[str]] = mapped_column(SafeJSON, default=list)
     root_cause_hint: Mapped[str | None] = mapped_column(String(255), nullable=True)
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True
     )
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
-    group_keys: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    group_keys: Mapped[list[str]] = mapped_column(SafeJSON, default=list)
     """Grouping keys of the unmapped alerts it holds (alertname, service, job)."""
 
     __table_args__ = (Index("ix_incidents_state", "state"),)
@@ -185,9 +184,9 @@ class IncidentEventRow(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(255))
-    summary: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONValue, default=dict)
+    source: Mapped[str] = mapped_column(SafeString(255))
+    summary: Mapped[str] = mapped_column(SafeText)
+    data: Mapped[dict[str, Any]] = mapped_column(SafeJSON, default=dict)
 
     __table_args__ = (Index("ix_incident_events_incident_id_at", "incident_id", "at"),)
 
@@ -198,10 +197,10 @@ class MaintenanceWindowRow(Base):
     __tablename__ = "maintenance_windows"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    title: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(SafeString(500))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    components: Mapped[list[str]] = mapped_column(JSONValue, default=list)
-    touchpoints: Mapped[list[str]] = mapped_column(JSONValue, default=list)
-    created_by: Mapped[str] = mapped_column(String(255))
+    components: Mapped[list[str]] = mapped_column(SafeJSON, default=list)
+    touchpoints: Mapped[list[str]] = mapped_column(SafeJSON, default=list)
+    created_by: Mapped[str] = mapped_column(SafeString(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

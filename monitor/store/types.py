@@ -7,15 +7,14 @@ per-dialect code.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
-
-JSONValue = JSON().with_variant(JSONB(), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,3 +44,74 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         return dialect.type_descriptor(DateTime(timezone=dialect.name != "sqlite"))
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text both databases accept: NUL and lone surrogates become U+FFFD.
+
+    PostgreSQL refuses NUL in text and JSONB, and UTF-8 has no lone
+    surrogates; both arrive from outside (labels, annotations, names), and
+    refusing them would lose an alert for a cosmetic reason.
+    """
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def storable_json(value: Any) -> Any:
+    """A JSON value with every string (keys included) made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
+class SafeText(TypeDecorator[str]):
+    """Text from outside, made storable on the way in."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(
+        self,
+        value: str | None,
+        dialect: Dialect,  # noqa: ARG002 - signature fixed by SQLAlchemy
+    ) -> str | None:
+        return None if value is None else storable(value)
+
+
+class SafeString(TypeDecorator[str]):
+    """A bounded string from outside, made storable on the way in."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(
+        self,
+        value: str | None,
+        dialect: Dialect,  # noqa: ARG002 - signature fixed by SQLAlchemy
+    ) -> str | None:
+        return None if value is None else storable(value)
+
+
+class SafeJSON(TypeDecorator[Any]):
+    """JSON (JSONB on PostgreSQL) whose strings are made storable on the way in."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+    def process_bind_param(
+        self,
+        value: Any,
+        dialect: Dialect,  # noqa: ARG002 - signature fixed by SQLAlchemy
+    ) -> Any:
+        return storable_json(value)

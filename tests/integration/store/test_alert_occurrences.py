@@ -80,3 +80,27 @@ def test_a_new_start_time_is_a_new_occurrence(store: Store) -> None:
     with store.unit_of_work() as uow:
         assert uow.alerts.count() == 2
         assert uow.alerts.occurrences_since("0123456789abcdef", since=T0) == 2
+
+
+def test_nul_and_lone_surrogates_from_outside_are_stored_as_replacement_characters(
+    store: Store,
+) -> None:
+    odd = Alert(
+        fingerprint="00000000000000ff",
+        source="events",
+        status=AlertStatus.FIRING,
+        labels={"alertname": "Odd\x00Name", "note": "bad\udcffbyte"},
+        annotations={"summary": "nul \x00 inside"},
+        starts_at=T0,
+        generator_url="http://x/\x00",
+    )
+    with store.unit_of_work() as uow:
+        uow.inbox.add_batch(source="events", payload=b"\x00", alerts=[odd], received_at=T0)
+        uow.alerts.record(odd, received_at=T0)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        [stored] = uow.alerts.firing()
+        [pending] = uow.inbox.pending(limit=1)
+    assert stored.labels == {"alertname": "Odd\ufffdName", "note": "bad\ufffdbyte"}
+    assert stored.annotations == {"summary": "nul \ufffd inside"}
+    assert pending.alerts[0].labels["note"] == "bad\ufffdbyte"

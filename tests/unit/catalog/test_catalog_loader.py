@@ -140,3 +140,9 @@ def test_duplicate_yaml_keys_are_refused() -> None:
 )
 def test_nonsense_is_refused_with_a_problem_never_a_crash(text: str) -> None:
     assert problems(text)
+
+
+def test_a_regex_that_only_breaks_once_anchored_is_refused_at_load() -> None:
+    # "(?i)x" compiles alone but not inside the anchoring group matchers use.
+    found = "\n".join(problems(MINIMAL.replace("'service=\"api\"'", "'service=~\"(?i)api\"'")))
+    assert "broken.yaml:11" in found

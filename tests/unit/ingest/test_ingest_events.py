@@ -184,3 +184,18 @@ def test_module_documentation_lists_every_field():
     assert events.__doc__ is not None
     for name in Event.model_fields:
         assert f"``{name}``" in events.__doc__
+
+
+def test_lone_surrogate_escapes_become_replacement_characters_as_in_go() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.ingest import IngestLimits, parse_events
+
+    body = (
+        b'{"events":[{"source":"t","name":"W","status":"firing",'
+        b'"labels":{"note":"\\udcff\\u00e9"},"started_at":"2026-11-25T17:00:00Z"}]}'
+    )
+    parsed = parse_events(body, now=datetime(2026, 11, 25, 18, tzinfo=UTC), limits=IngestLimits())
+    [alert] = parsed.alerts
+    assert alert.labels["note"] == "\ufffd\u00e9"
+    assert len(alert.fingerprint) == 16
