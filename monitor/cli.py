@@ -21,12 +21,14 @@ from monitor.catalog import load_catalog
 from monitor.demo import run_demo
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.settings import Settings, get_settings
+from monitor.sim.cli import sim_app
 from monitor.store import create_store_engine, migrate
 from monitor.yamlfile import read_yaml_file
 
 app = typer.Typer(help="Outage customer-impact monitor.", no_args_is_help=True)
 db_app = typer.Typer(help="The monitor's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(sim_app, name="sim", help="The simulated company: generate history, run live.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
