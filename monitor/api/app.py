@@ -8,7 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from monitor import __version__
-from monitor.api import routes_alerts, routes_health, routes_incidents, routes_ingest
+from monitor.api import (
+    routes_alerts,
+    routes_health,
+    routes_incidents,
+    routes_ingest,
+    routes_maintenance,
+)
 from monitor.api.errors import install_error_handlers
 from monitor.bootstrap import Runtime
 
@@ -37,4 +43,5 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(routes_ingest.router)
     app.include_router(routes_incidents.router)
     app.include_router(routes_alerts.router)
+    app.include_router(routes_maintenance.router)
     return app

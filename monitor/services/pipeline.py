@@ -52,6 +52,10 @@ class Pipeline:
         self.correlation.reset(firing, maintenance=windows, at=at)
         self._rebuilt = True
 
+    def request_rebuild(self) -> None:
+        """Ask for a rebuild before the next batch (maintenance windows changed)."""
+        self._rebuilt = False
+
     def process_pending(self, *, now: datetime, limit: int = 100) -> int:
         """Process up to ``limit`` pending batches, oldest first; returns how many succeeded."""
         if not self._rebuilt:

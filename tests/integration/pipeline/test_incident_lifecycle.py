@@ -253,3 +253,44 @@ def test_an_older_occurrence_resolving_late_does_not_clear_a_newer_one(harness: 
         firing: list[Alert] = uow.alerts.firing()
     assert [a.starts_at for a in firing] == [newer]
     assert all(a.status is AlertStatus.FIRING for a in firing)
+
+
+def test_a_window_declared_over_the_api_quiets_alerts_on_its_components(harness: Harness) -> None:
+    created = harness.client.post(
+        "/api/v1/maintenances",
+        json={
+            "title": "Identity provider upgrade",
+            "starts_at": (T0 - timedelta(minutes=5)).isoformat(),
+            "ends_at": (T0 + timedelta(hours=1)).isoformat(),
+            "components": ["idp"],
+            "created_by": "ops",
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert [w["title"] for w in harness.client.get("/api/v1/maintenances").json()] == [
+        "Identity provider upgrade"
+    ]
+    harness.post_events([event("IdpDown", started=T0, service="idp")])
+    harness.post_events([event("LedgerDown", started=T0, component="ledger")])
+    harness.process()
+    [incident] = harness.incidents()
+    assert incident["components"] == ["ledger"]
+    # after the window, the same failure pages again
+    harness.clock.now = T0 + timedelta(hours=2)
+    later = T0 + timedelta(hours=1, minutes=30)
+    harness.post_events([event("IdpDown", started=later, service="idp")])
+    harness.process()
+    assert any(i["components"] == ["idp"] for i in harness.incidents())
+
+
+def test_bad_maintenance_windows_are_refused(harness: Harness) -> None:
+    base = {"title": "Upgrade", "created_by": "ops", "components": ["idp"]}
+    backwards = {**base, "starts_at": T0.isoformat(), "ends_at": (T0 - timedelta(1)).isoformat()}
+    naive = {**base, "starts_at": "2026-11-25T10:00:00", "ends_at": "2026-11-25T11:00:00"}
+    unknown = {**base, "components": ["teleporter"], "starts_at": T0.isoformat()}
+    unknown["ends_at"] = (T0 + timedelta(hours=1)).isoformat()
+    assert harness.client.post("/api/v1/maintenances", json=backwards).status_code == 400
+    assert harness.client.post("/api/v1/maintenances", json=naive).status_code == 422
+    response = harness.client.post("/api/v1/maintenances", json=unknown)
+    assert response.status_code == 400
+    assert "teleporter" in response.json()["error"]["message"]
