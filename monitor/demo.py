@@ -90,9 +90,12 @@ def _at(origin: datetime, seconds: float, speed: float) -> str:
 
 
 @contextmanager
-def running_server(runtime: Runtime, *, host: str, port: int) -> Iterator[str]:
+def running_server(
+    runtime: Runtime, *, host: str, port: int, start_worker: bool = True
+) -> Iterator[str]:
     """Serve the runtime's API in a background thread; yields its base URL."""
-    config = uvicorn.Config(create_app(runtime), host=host, port=port, log_level="warning")
+    app = create_app(runtime, start_worker=start_worker)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="demo-server", daemon=True)
     thread.start()

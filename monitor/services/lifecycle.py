@@ -21,7 +21,7 @@ Rules, in the words an on-call engineer would use:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.catalog import Catalog
@@ -60,10 +60,21 @@ class Lifecycle:
         self._flap_window = timedelta(seconds=settings.flap_window_seconds)
         self._flap_threshold = settings.flap_threshold
 
-    def fired(self, uow: UnitOfWork, recorded: Recorded, impact: AlertImpact) -> Placed:
-        """Put a newly firing occurrence into an incident."""
+    def fired(
+        self,
+        uow: UnitOfWork,
+        recorded: Recorded,
+        impact: AlertImpact,
+        *,
+        active: dict[int, ActiveIncident],
+    ) -> Placed:
+        """Put a newly firing occurrence into an incident.
+
+        ``active`` is the caller's view of the incidents alerts may join, loaded
+        once per batch and kept current here, so that alerts of one batch group
+        with each other and the incidents are not re-read for every alert.
+        """
         alert = recorded.alert
-        active = {i.id: i for i in uow.incidents.active() if not i.declared}
         footprint = Footprint.of_alert(
             alert, touchpoints=impact.touchpoints, components=impact.components
         )
@@ -80,13 +91,32 @@ class Lifecycle:
             incident_id, merged = decision.into, decision.merged
         else:
             incident_id = self._open(uow, alert, impact)
-        if incident_id in active:
-            self._wake(uow, active[incident_id], alert)
+            active[incident_id] = _fresh(incident_id, alert)
+        self._wake(uow, active[incident_id], alert)
+        target = active[incident_id]
         for other in merged:
             self._merge(uow, loser=other, winner=incident_id, at=alert.starts_at)
-        if footprint.key is not None:
-            keys = set(active[incident_id].group_keys) if incident_id in active else set()
-            uow.incidents.update(incident_id, {"group_keys": sorted(keys | {footprint.key})})
+            gone = active.pop(other)
+            target = replace(
+                target,
+                touchpoints=target.touchpoints | gone.touchpoints,
+                components=target.components | gone.components,
+                group_keys=target.group_keys | gone.group_keys,
+            )
+        keys = target.group_keys | ({footprint.key} if footprint.key else set())
+        components = target.components | impact.components
+        active[incident_id] = replace(
+            target,
+            touchpoints=target.touchpoints | impact.touchpoints,
+            components=components,
+            group_keys=frozenset(keys),
+            last_activity_at=max(target.last_activity_at, alert.starts_at),
+            quiet_since=None,
+            state=_woken_state(target),
+        )
+        uow.incidents.update(
+            incident_id, {"group_keys": sorted(keys), "components": sorted(components)}
+        )
         uow.alerts.assign(recorded.id, incident_id)
         uow.incidents.add_event(
             incident_id,
@@ -261,9 +291,7 @@ class Lifecycle:
         )
 
     def _touch(self, uow: UnitOfWork, incident_id: int, at: datetime) -> None:
-        incident = uow.incidents.get(incident_id)
-        latest = max(incident.updated_at, at)
-        uow.incidents.update(incident_id, {"updated_at": latest, "last_activity_at": latest})
+        uow.incidents.touch(incident_id, at=at)
 
     def _check_flapping(self, uow: UnitOfWork, incident_id: int, alert: Alert) -> None:
         since = alert.starts_at - self._flap_window
@@ -318,6 +346,31 @@ def derived_severity(touchpoints: Mapping[str, TouchpointState]) -> Severity:
     if TouchpointState.DEGRADED_PERFORMANCE in states:
         return Severity.SEV3
     return Severity.SEV4
+
+
+def _fresh(incident_id: int, alert: Alert) -> ActiveIncident:
+    return ActiveIncident(
+        id=incident_id,
+        opened_at=alert.starts_at,
+        last_activity_at=alert.starts_at,
+        state=IncidentState.INVESTIGATING,
+        quiet_since=None,
+        state_before_quiet=None,
+        declared=False,
+        touchpoints=frozenset(),
+        components=frozenset(),
+        severity_overridden=False,
+        flapping=False,
+        group_keys=frozenset(),
+    )
+
+
+def _woken_state(incident: ActiveIncident) -> IncidentState:
+    if incident.quiet_since is None or incident.flapping:
+        return incident.state
+    if incident.state is IncidentState.MONITORING:
+        return incident.state_before_quiet or IncidentState.INVESTIGATING
+    return incident.state
 
 
 def _open_incident(incident: ActiveIncident) -> OpenIncident:

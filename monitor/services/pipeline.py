@@ -93,6 +93,7 @@ class Pipeline:
     def process_batch(self, uow: UnitOfWork, batch: PendingBatch) -> set[int]:
         """The stages, in order, for one batch; returns the incidents it touched."""
         touched: set[int] = set()
+        active = {i.id: i for i in uow.incidents.active() if not i.declared}
         for alert in batch.alerts:
             # 1. deduplicate: fingerprint + startsAt, resolved is final
             recorded = uow.alerts.record(alert, received_at=batch.received_at)
@@ -112,19 +113,21 @@ class Pipeline:
             )
             # 3. incidents: open, join, merge, quiet
             if recorded.outcome is Outcome.FIRED and not impact.suppressed:
-                placed = self.lifecycle.fired(uow, recorded, impact)
+                placed = self.lifecycle.fired(uow, recorded, impact, active=active)
                 touched.add(placed.incident_id)
             elif recorded.outcome is Outcome.RESOLVED:
                 incident_id = self.lifecycle.resolved(uow, recorded)
                 if incident_id is not None:
                     touched.add(incident_id)
+                    # re-read: it may have gone quiet (or been resolved by a person)
+                    current = uow.incidents.active_one(incident_id)
+                    if current is not None and not current.declared:
+                        active[incident_id] = current
+                    else:
+                        active.pop(incident_id, None)
         # 4. the customer picture and severity of every incident the batch touched
         for incident_id in sorted(touched):
-            fingerprints = [
-                a.alert.fingerprint
-                for a in uow.alerts.of_incident(incident_id)
-                if a.alert.status.value == "firing"
-            ]
+            fingerprints = uow.alerts.firing_fingerprints(incident_id)
             self.lifecycle.refresh(uow, incident_id, self.correlation.picture(fingerprints))
         return touched
 

@@ -162,6 +162,13 @@ class AlertRepository:
         )
         return [_stored(r) for r in self._session.scalars(stmt)]
 
+    def firing_fingerprints(self, incident_id: int) -> list[str]:
+        """Fingerprints of an incident's occurrences that still fire."""
+        stmt = select(AlertRow.fingerprint).where(
+            AlertRow.incident_id == incident_id, AlertRow.status == AlertStatus.FIRING.value
+        )
+        return list(self._session.scalars(stmt))
+
     def counts(self, incident_id: int) -> tuple[int, int]:
         """(firing, total) occurrences of an incident."""
         stmt = (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import (
@@ -129,25 +129,14 @@ class IncidentRepository:
             .where(IncidentRow.state != IncidentState.RESOLVED.value)
             .order_by(IncidentRow.opened_at, IncidentRow.id)
         )
-        return [
-            ActiveIncident(
-                id=r.id,
-                opened_at=r.opened_at,
-                last_activity_at=r.last_activity_at,
-                state=IncidentState(r.state),
-                quiet_since=r.quiet_since,
-                state_before_quiet=IncidentState(r.state_before_quiet)
-                if r.state_before_quiet
-                else None,
-                declared=r.declared,
-                touchpoints=frozenset(r.touchpoints),
-                components=frozenset(r.components),
-                severity_overridden=r.severity_overridden,
-                flapping=r.flapping,
-                group_keys=frozenset(r.group_keys),
-            )
-            for r in self._session.scalars(stmt)
-        ]
+        return [_active(r) for r in self._session.scalars(stmt)]
+
+    def active_one(self, incident_id: int) -> ActiveIncident | None:
+        """One incident as grouping sees it, None when it is resolved or unknown."""
+        row = self._session.get(IncidentRow, incident_id)
+        if row is None or row.state == IncidentState.RESOLVED.value:
+            return None
+        return _active(row)
 
     def quiet_until(self, *, before: datetime) -> list[int]:
         """Alert-driven incidents whose alerts have all been quiet since before ``before``."""
@@ -209,11 +198,41 @@ class IncidentRepository:
         )
         return [event_from_row(r) for r in self._session.scalars(stmt)]
 
+    def touch(self, incident_id: int, *, at: datetime) -> None:
+        """Record activity at ``at`` (never moving the activity time backwards)."""
+        row = self._session.get(IncidentRow, incident_id)
+        if row is None:
+            raise NotFoundError(f"incident {incident_id} does not exist")
+        row.updated_at = max(row.updated_at, at)
+        row.last_activity_at = max(row.last_activity_at, at)
+
     def _counts(self, incident_id: int) -> dict[str, int]:
-        statuses = self._session.scalars(
-            select(AlertRow.status).where(AlertRow.incident_id == incident_id)
-        ).all()
-        return {"firing": sum(1 for s in statuses if s == "firing"), "total": len(statuses)}
+        stmt = (
+            select(AlertRow.status, func.count())
+            .where(AlertRow.incident_id == incident_id)
+            .group_by(AlertRow.status)
+        )
+        by_status = {str(s): int(n) for s, n in self._session.execute(stmt)}
+        return {"firing": by_status.get("firing", 0), "total": sum(by_status.values())}
+
+
+def _active(row: IncidentRow) -> ActiveIncident:
+    return ActiveIncident(
+        id=row.id,
+        opened_at=row.opened_at,
+        last_activity_at=row.last_activity_at,
+        state=IncidentState(row.state),
+        quiet_since=row.quiet_since,
+        state_before_quiet=IncidentState(row.state_before_quiet)
+        if row.state_before_quiet
+        else None,
+        declared=row.declared,
+        touchpoints=frozenset(row.touchpoints),
+        components=frozenset(row.components),
+        severity_overridden=row.severity_overridden,
+        flapping=row.flapping,
+        group_keys=frozenset(row.group_keys),
+    )
 
 
 def _plain(value: Any) -> Any:
