@@ -294,3 +294,18 @@ def test_bad_maintenance_windows_are_refused(harness: Harness) -> None:
     response = harness.client.post("/api/v1/maintenances", json=unknown)
     assert response.status_code == 400
     assert "teleporter" in response.json()["error"]["message"]
+
+
+def test_alerts_of_one_delivery_that_share_a_touchpoint_form_one_incident(
+    harness: Harness,
+) -> None:
+    harness.post_events(
+        [
+            event("CardAuthDown", started=T0, component="card-auth"),
+            event("CardNetworkDown", started=T0, component="payment-network-gateway"),
+        ]
+    )
+    harness.process()
+    [incident] = harness.incidents()
+    assert incident["components"] == ["card-auth", "payment-network-gateway"]
+    assert incident["touchpoints"]["card-payments"] == "major_outage"
