@@ -1,0 +1,160 @@
+"""Impact estimates on incidents' timelines: a series while open, one final figure after.
+
+The scheduler calls ``due_for_estimate`` every tick and ``estimate_incident``
+for each id it returns: open incidents get a live estimate at most every
+``interval`` (``Settings.estimate_interval_seconds``), resolved incidents get
+one final estimate over their whole window, once. Each estimate is an
+``estimate_updated`` event whose ``data`` is::
+
+    {"final": bool, "window": {"start": iso, "end": iso},
+     "touchpoints": {tp_id: {"affected_customers": {"estimate", "low", "high", "level"},
+                             "affected_so_far": {...}, "failed_interactions": {...},
+                             "exposed_customers": {...} | null,
+                             "methods": [...], "quality": [...]}}}
+
+Prometheus and the operational database are read outside the unit of work,
+so that no transaction stays open while they answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.catalog import Catalog
+from monitor.domain import EventKind, Incident, IncidentEvent, IncidentState
+from monitor.impact import Sources, Window, estimate_touchpoints, impact_json
+from monitor.impact.estimate import NO_AFFECTED, NO_FAILED
+from monitor.impact.result import TouchpointImpact
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+SOURCE = "impact"
+RESOLVED_LOOKBACK = 500
+"""How many of the most recent resolved incidents are checked for a missing final estimate."""
+
+
+@dataclass(frozen=True)
+class DueEstimates:
+    """Incident ids that need an estimate now."""
+
+    live: tuple[int, ...]
+    """Open incidents whose last estimate is older than the interval (or that have none)."""
+    final: tuple[int, ...]
+    """Resolved incidents without a final estimate."""
+
+    def all(self) -> tuple[int, ...]:
+        """Every due id, open ones first."""
+        return self.live + self.final
+
+
+def due_for_estimate(store: Store, *, now: datetime, interval: timedelta) -> DueEstimates:
+    """Which incidents to estimate at ``now``: stale open ones and resolved ones lacking a final."""
+    live: list[int] = []
+    final: list[int] = []
+    with store.unit_of_work() as uow:
+        for active in uow.incidents.active():
+            last = _last_estimate(uow.incidents.timeline(active.id))
+            if last is None or now - last[0] >= interval:
+                live.append(active.id)
+        resolved = uow.incidents.recent(states=[IncidentState.RESOLVED], limit=RESOLVED_LOOKBACK)
+        for incident in resolved:
+            if incident.merged_into is not None:
+                continue
+            last = _last_estimate(uow.incidents.timeline(incident.id))
+            if last is None or not last[1]:
+                final.append(incident.id)
+    return DueEstimates(tuple(live), tuple(final))
+
+
+def estimate_incident(
+    store: Store,
+    *,
+    incident_id: int,
+    catalog: Catalog,
+    sources: Sources,
+    now: datetime,
+) -> dict[str, object] | None:
+    """Estimate one incident's touchpoints and append the ``estimate_updated`` event.
+
+    The window is ``[opened_at, resolved_at]`` once resolved (a final
+    estimate) and ``[opened_at, now]`` while open (a live one). Returns the
+    event's data, or None when there is nothing to estimate (no known
+    touchpoint, or a window of no length).
+    """
+    with store.unit_of_work() as uow:
+        incident = uow.incidents.get(incident_id)
+    final = incident.state is IncidentState.RESOLVED
+    end = incident.resolved_at if final and incident.resolved_at else now
+    touchpoints = _touchpoints(incident, catalog)
+    if not touchpoints or end <= incident.opened_at:
+        return None
+    window = Window(incident.opened_at, end)
+    impacts = estimate_touchpoints(
+        catalog,
+        window=window,
+        sources=sources,
+        touchpoints=touchpoints,
+        live=not final,
+        failed_components=incident.components,
+    )
+    data: dict[str, object] = {
+        "final": final,
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "touchpoints": {i.estimate.touchpoint: _entry(i) for i in impacts},
+    }
+    with store.unit_of_work() as uow:
+        uow.incidents.add_event(
+            incident_id,
+            at=now,
+            kind=EventKind.ESTIMATE_UPDATED,
+            source=SOURCE,
+            summary=_summary(impacts_data=data, final=final),
+            data=data,
+        )
+        uow.commit()
+    return data
+
+
+def _touchpoints(incident: Incident, catalog: Catalog) -> list[str]:
+    names = set(incident.peak_touchpoints) | set(incident.touchpoints)
+    unknown = names - set(catalog.touchpoints)
+    if unknown:
+        log.warning("incident %s names touchpoints not in the catalog: %s", incident.id, unknown)
+    return [tp for tp in catalog.touchpoints if tp in names]
+
+
+def _last_estimate(events: Sequence[IncidentEvent]) -> tuple[datetime, bool] | None:
+    """(time, final) of the newest estimate event of a timeline."""
+    found: tuple[datetime, bool] | None = None
+    for event in events:
+        if event.kind is EventKind.ESTIMATE_UPDATED:
+            found = (event.at, bool(event.data.get("final")))
+    return found
+
+
+def _summary(*, impacts_data: Mapping[str, object], final: bool) -> str:
+    touchpoints = impacts_data.get("touchpoints")
+    parts: list[str] = []
+    if isinstance(touchpoints, Mapping):
+        for tp, figures in touchpoints.items():
+            affected = figures["affected_customers"]
+            if affected is None:
+                parts.append(f"{tp} unknown (no data to estimate from)")
+            else:
+                parts.append(f"{tp} {affected['estimate']} [{affected['low']}–{affected['high']}]")
+    label = "Final impact" if final else "Impact so far"
+    return f"{label}: " + ("; ".join(parts) if parts else "no touchpoint")
+
+
+def _entry(impact: TouchpointImpact) -> dict[str, object]:
+    """A touchpoint's figures for the timeline; an unknown figure is null, never a zero."""
+    entry = impact_json(impact, with_so_far=True)
+    quality = impact.estimate.quality
+    if any(q.startswith(NO_AFFECTED) for q in quality):
+        entry["affected_customers"] = entry["affected_so_far"] = None
+    if any(q.startswith(NO_FAILED) for q in quality):
+        entry["failed_interactions"] = None
+    return entry
