@@ -19,6 +19,7 @@ from monitor.correlate.graph import Graph
 from monitor.correlate.match import MatchIndex
 from monitor.correlate.propagate import Propagation
 from monitor.correlate.result import CorrelationResult, Situation, assemble, impacts_of
+from monitor.correlate.symptoms import with_symptoms
 from monitor.domain import Alert, MaintenanceWindow
 
 
@@ -32,8 +33,9 @@ class PreparedCatalog:
 
     @classmethod
     def of(cls, catalog: Catalog) -> PreparedCatalog:
-        """Compile the graph and the matcher index of a catalog once."""
-        return cls(catalog=catalog, graph=Graph.of(catalog), index=MatchIndex.of(catalog))
+        """Compile the graph and the matcher index of a catalog once (touchpoint symptoms added)."""
+        extended = with_symptoms(catalog)
+        return cls(catalog=catalog, graph=Graph.of(extended), index=MatchIndex.of(extended))
 
 
 @dataclass(frozen=True)
