@@ -16,19 +16,30 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from monitor.api import create_app
-from monitor.bootstrap import build_runtime
-from monitor.catalog import load_catalog
+from monitor.bootstrap import build_runtime, utc_now
+from monitor.catalog import Catalog, load_catalog
+from monitor.cli_playbooks import playbooks_app
+from monitor.cli_report import report_command
+from monitor.cli_signals import signals_app
 from monitor.demo import run_demo
-from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.errors import ConfigError, InputError, MonitorError, Problem
+from monitor.impact_command import ImpactArgs, run_impact
+from monitor.playbooks import check_playbooks
+from monitor.services.tokens import create_token, list_tokens, revoke_token
 from monitor.settings import Settings, get_settings
 from monitor.sim.cli import sim_app
-from monitor.store import create_store_engine, migrate
+from monitor.store import Store, create_store_engine, migrate
 from monitor.yamlfile import read_yaml_file
 
 app = typer.Typer(help="Outage customer-impact monitor.", no_args_is_help=True)
 db_app = typer.Typer(help="The monitor's database.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (bearer tokens with scopes).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(playbooks_app, name="playbooks")
+app.add_typer(token_app, name="token")
 app.add_typer(sim_app, name="sim", help="The simulated company: generate history, run live.")
+app.add_typer(signals_app, name="signals")
+app.command("report")(report_command)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -50,6 +61,7 @@ def check(
     catalog_path = catalog or settings.catalog_path
     problems: list[Problem] = []
     summary = ""
+    loaded: Catalog | None = None
     try:
         loaded = load_catalog(catalog_path)
         summary = (
@@ -59,7 +71,7 @@ def check(
         )
     except ConfigError as exc:
         problems.extend(exc.problems)
-    problems.extend(_check_playbooks(playbooks))
+    problems.extend(_check_playbooks(playbooks, loaded))
     if problems:
         for problem in problems:
             err.print(str(problem), markup=False, highlight=False)
@@ -68,11 +80,14 @@ def check(
     out.print(f"OK {summary}", markup=False, highlight=False)
 
 
-def _check_playbooks(directory: Path | None) -> list[Problem]:
+def _check_playbooks(directory: Path | None, catalog: Catalog | None) -> list[Problem]:
     if directory is None:
         return []
     if not directory.is_dir():
         return [Problem(str(directory), None, "", "not a directory")]
+    if catalog is not None:
+        # Against the catalog: steps, templates (rendered with a sample), channels, touchpoints.
+        return check_playbooks(directory, catalog)[1]
     problems: list[Problem] = []
     for path in sorted(directory.glob("*.y*ml")):
         try:
@@ -103,6 +118,58 @@ def db_current() -> None:
         out.print(f"current: {migrate.current_revision(engine)}  head: {migrate.head_revision()}")
     finally:
         engine.dispose()
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the token.")],
+    scope: Annotated[
+        list[str], typer.Option(help="status:read, incidents:write, ingest or admin; repeatable.")
+    ],
+) -> None:
+    """Create a token and print it once; only its digest is stored."""
+    store = _store()
+    try:
+        token, record = create_token(store, name=name, scopes=scope, now=utc_now())
+    except MonitorError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        store.engine.dispose()
+    err.print(f"token {record.id} ({record.name}; {', '.join(sorted(record.scopes))}):")
+    out.print(token, markup=False, highlight=False)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (never the tokens themselves)."""
+    store = _store()
+    try:
+        for t in list_tokens(store):
+            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+            out.print(f"{t.id}\t{t.name}\t{','.join(sorted(t.scopes))}\t{state}", markup=False)
+    finally:
+        store.engine.dispose()
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument()]) -> None:
+    """Revoke a token by its id (running servers forget it within seconds)."""
+    store = _store()
+    try:
+        if not revoke_token(store, token_id=token_id, now=utc_now()):
+            err.print(f"no live token with id {token_id}")
+            raise typer.Exit(1)
+    finally:
+        store.engine.dispose()
+    out.print(f"token {token_id} revoked")
+
+
+def _store() -> Store:
+    settings = _settings()
+    engine = create_store_engine(settings.sqlalchemy_url())
+    migrate.upgrade(engine)
+    return Store(engine)
 
 
 @app.command()
@@ -151,12 +218,52 @@ def demo(
         host="127.0.0.1",
         port=port,
         resolve_quiet_seconds=max(1, int(20 / speed)),
+        require_auth=False,  # the demo listens on loopback only
     )
     _configure_logging(settings)
     try:
         run_demo(settings, speed=speed, once=once, console=out)
     except KeyboardInterrupt:
         out.print("stopped")
+
+
+@app.command()
+def impact(
+    catalog: Annotated[Path, typer.Option(help="Catalog whose touchpoints to estimate.")],
+    start: Annotated[str, typer.Option(help="Window start, ISO 8601 (UTC if no offset).")],
+    end: Annotated[str, typer.Option(help="Window end, ISO 8601 (UTC if no offset).")],
+    prometheus: Annotated[str | None, typer.Option(help="Prometheus base URL.")] = None,
+    odata_url: Annotated[
+        str | None, typer.Option("--odata-url", help="Operational database SQLAlchemy URL.")
+    ] = None,
+    touchpoint: Annotated[
+        list[str] | None, typer.Option(help="Only this touchpoint; repeatable.")
+    ] = None,
+    component: Annotated[
+        list[str] | None, typer.Option(help="A failed component, for topology share.")
+    ] = None,
+    live: Annotated[bool, typer.Option(help="The window ends now: project to its end.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Estimate affected customers per touchpoint over a window, from Prometheus and SQL."""
+    settings = _settings()
+    args = ImpactArgs(
+        catalog=catalog,
+        start=start,
+        end=end,
+        prometheus=prometheus or settings.prometheus_url,
+        odata_url=odata_url or settings.operational_db_url,
+        touchpoints=tuple(touchpoint or ()),
+        components=tuple(component or ()),
+        live=live,
+        timeout_seconds=settings.prometheus_timeout_seconds,
+    )
+    try:
+        text = run_impact(args, as_json=as_json)
+    except MonitorError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2 if isinstance(exc, InputError) else 1) from exc
+    print(text)
 
 
 def _settings(**overrides: Any) -> Settings:

@@ -306,6 +306,13 @@ class EventKind(StrEnum):
     ESTIMATE_UPDATED = "estimate_updated"
     MESSAGE_SENT = "message_sent"
     HUMAN_ACTION = "human_action"
+    PUBLIC_UPDATE = "public_update"
+    """An update published on the status page (customer-facing words)."""
+    PLAYBOOK_STEP = "playbook_step"
+    CUSTOMER_SIGNAL = "customer_signal"
+    """Customers' complaints or scores: a spike, a confirmation, a low score to follow up."""
+    REPORT_WRITTEN = "report_written"
+    """A post-incident report was stored; ``data`` names it (``report_id``)."""
 
 
 @dataclass(frozen=True)
@@ -348,3 +355,84 @@ class Incident:
     flapping: bool
     firing_alerts: int
     total_alerts: int
+
+
+class IntentAction(StrEnum):
+    """What a planned notification does when it is delivered."""
+
+    SLACK_POST = "slack_post"
+    """A message in a channel: the incident's head message there, or a reply in its thread."""
+    SLACK_HEAD_UPDATE = "slack_head_update"
+    """``chat.update`` of the incident's head message with the current picture."""
+    PAGE = "page"
+    STATUS_PAGE = "status_page"
+    CUSTOMER_MESSAGE = "customer_message"
+    """A customer communication; sent only once a person approved it."""
+    WEBHOOK = "webhook"
+    EXPORT_CUSTOMER_IDS = "export_customer_ids"
+    TIMER = "timer"
+    """Repeat or escalation: when due, plans its steps again (if the condition still holds)."""
+
+
+@dataclass(frozen=True)
+class NotificationIntent:
+    """One thing a playbook wants done for an incident, at a given time.
+
+    ``key`` is unique per incident and occurrence: planning the same step twice
+    yields the same key, which is how re-evaluating a playbook never repeats it.
+    """
+
+    key: str
+    incident_id: int
+    playbook: str
+    step: str
+    action: IntentAction
+    due_at: datetime
+    channel: str | None = None
+    payload: Mapping[str, object] = field(default_factory=dict)
+    needs_approval: bool = False
+    coalesce: bool = False
+    """Replace the payload of a pending intent with the same key instead of keeping the first."""
+
+
+class ScoreKind(StrEnum):
+    """Which survey a score answers: NPS (0–10) or CSAT (1–5)."""
+
+    NPS = "nps"
+    CSAT = "csat"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What one customer told the company (complaint, ticket, review, survey answer).
+
+    ``customer_ref`` is only ever the keyed pseudonym of the customer's
+    reference, never the reference itself; ``text`` is None once the
+    retention period removed it.
+    """
+
+    id: int
+    received_at: datetime
+    occurred_at: datetime
+    source: str
+    channel: str
+    text: str | None
+    score: int | None
+    score_kind: ScoreKind | None
+    touchpoint: str | None
+    attributed_by: str | None
+    """``explicit`` when the sender named the touchpoint, else the attribution rule that matched."""
+    customer_ref: str | None
+    incident_id: int | None = None
+
+    @property
+    def is_low_score(self) -> bool:
+        """A detractor (NPS 0–6) or a dissatisfied answer (CSAT 1–2)."""
+        if self.score is None or self.score_kind is None:
+            return False
+        return self.score <= (6 if self.score_kind is ScoreKind.NPS else 2)
+
+    @property
+    def is_negative(self) -> bool:
+        """True for what counts towards a spike: anything but a good score."""
+        return self.score is None or self.is_low_score

@@ -6,6 +6,7 @@ Domain code raises these; only ``api/`` turns them into HTTP answers and only
     MonitorError
     ├── ConfigError                 configuration files (catalog, playbooks, settings)
     │   └── CatalogError            one or more catalog problems, each with its location
+    ├── TemplateRenderError              a playbook template does not compile or render
     ├── InputError                  a payload from outside is malformed (→ 4xx)
     │   └── PayloadTooLargeError         the body exceeds the configured limit (→ 413)
     ├── NotFoundError                    an id that does not exist (→ 404)
@@ -48,6 +49,10 @@ class ConfigError(MonitorError):
 
 class CatalogError(ConfigError):
     """The catalog is invalid; nothing of it is loaded."""
+
+
+class TemplateRenderError(MonitorError):
+    """A playbook template does not compile or render; the message says why and where."""
 
 
 class InputError(MonitorError):

@@ -1,14 +1,22 @@
-"""Periodic jobs (Prometheus polling), run by APScheduler in the leader process only."""
+"""Periodic jobs, run by APScheduler in the leader process only.
+
+Prometheus polling (when configured) and impact estimation: every open
+incident is re-estimated every ``estimate_interval_seconds``, and a resolved
+one once more over its whole window (the final figure for the report).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor.catalog import Catalog
+from monitor.impact.estimate import Sources
 from monitor.ingest import PrometheusQuery, connect_prometheus
+from monitor.services.estimation import due_for_estimate, estimate_incident
 from monitor.services.polling import poll_prometheus
 from monitor.services.worker import Worker
 from monitor.settings import Settings
@@ -29,7 +37,11 @@ class Scheduler:
         worker: Worker,
         leader: LeaderLock,
         clock: Callable[[], datetime],
+        catalog: Catalog,
+        sources: Sources,
     ) -> None:
+        self._catalog = catalog
+        self._sources = sources
         self._settings = settings
         self._store = store
         self._worker = worker
@@ -52,6 +64,14 @@ class Scheduler:
                 max_instances=1,
                 coalesce=True,
             )
+        scheduler.add_job(
+            self.estimate_once,
+            "interval",
+            seconds=min(60, max(5, self._settings.estimate_interval_seconds)),
+            id="impact-estimates",
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.start()
         self._scheduler = scheduler
 
@@ -60,6 +80,29 @@ class Scheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+
+    def estimate_once(self) -> int:
+        """Estimate the incidents that are due, if this process leads; returns how many."""
+        if not self._leader.held():
+            return 0
+        now = self._clock()
+        interval = timedelta(seconds=self._settings.estimate_interval_seconds)
+        done = 0
+        for incident_id in due_for_estimate(self._store, now=now, interval=interval).all():
+            try:
+                if estimate_incident(
+                    self._store,
+                    incident_id=incident_id,
+                    catalog=self._catalog,
+                    sources=self._sources,
+                    now=now,
+                ):
+                    done += 1
+            except Exception:  # one incident's estimate must not stop the others
+                log.exception("estimating incident %s failed", incident_id)
+        if done:
+            self._worker.wake()  # playbooks may react to the new figures
+        return done
 
     def poll_once(self) -> bool:
         """Poll Prometheus once if this process leads; True when something was accepted."""

@@ -46,6 +46,22 @@ class Telemetry:
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5),
             registry=r,
         )
+        self.processing_lag = Gauge(
+            "monitor_pipeline_lag_seconds",
+            "Age of the oldest accepted batch not processed yet (0 when none).",
+            registry=r,
+        )
+        self.estimate_age = Gauge(
+            "monitor_estimate_age_seconds",
+            "Age of the oldest latest-estimate among open incidents (0 when none is open).",
+            registry=r,
+        )
+        self.notifications = Gauge(
+            "monitor_notifications",
+            "Planned notifications (Slack, webhooks, status page, customer messages) by status.",
+            ["status", "action"],
+            registry=r,
+        )
         self.open_incidents = Gauge(
             "monitor_open_incidents", "Incidents not yet resolved.", registry=r
         )

@@ -14,9 +14,21 @@ from monitor.api import (
     routes_incidents,
     routes_ingest,
     routes_maintenance,
+    routes_pages,
+    routes_reports,
+    routes_signals,
+    routes_slack,
+    routes_status,
+    routes_subscriptions,
 )
+from monitor.api.auth import TokenCache
 from monitor.api.errors import install_error_handlers
+from monitor.api.routes_pages import uptime_by_touchpoint
+from monitor.api.status_cache import TimedCache
 from monitor.bootstrap import Runtime
+from monitor.correlate.correlate import PreparedCatalog
+from monitor.services.components import current_health
+from monitor.services.status import build_status
 
 
 def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
@@ -38,10 +50,36 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.token_cache = TokenCache()
+    app.state.status_bodies = {}
+    ttl = runtime.settings.status_cache_seconds
+    prepared = PreparedCatalog.of(runtime.catalog)
+    app.state.status_cache = TimedCache(
+        ttl=ttl,
+        build=lambda: build_status(runtime.store, catalog=runtime.catalog, now=runtime.clock()),
+    )
+    app.state.uptime_cache = TimedCache(
+        ttl=max(ttl, 30.0),
+        build=lambda: uptime_by_touchpoint(
+            runtime.store, catalog=runtime.catalog, now=runtime.clock()
+        ),
+    )
+    app.state.health_cache = TimedCache(
+        ttl=ttl,
+        build=lambda: current_health(
+            runtime.store, catalog=runtime.catalog, prepared=prepared, now=runtime.clock()
+        ),
+    )
     install_error_handlers(app)
     app.include_router(routes_health.router)
     app.include_router(routes_ingest.router)
     app.include_router(routes_incidents.router)
     app.include_router(routes_alerts.router)
     app.include_router(routes_maintenance.router)
+    app.include_router(routes_status.router)
+    app.include_router(routes_pages.router)
+    app.include_router(routes_slack.router)
+    app.include_router(routes_subscriptions.router)
+    app.include_router(routes_signals.router)
+    routes_reports.install(app, runtime)
     return app

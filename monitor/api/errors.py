@@ -28,8 +28,18 @@ class UnauthorizedError(MonitorError):
     """The request lacks the credentials the endpoint requires."""
 
 
+class ForbiddenError(MonitorError):
+    """The credentials are valid but do not allow this."""
+
+
+class QueryError(MonitorError):
+    """A query parameter is well-formed but unusable (unknown id in a filter, foreign cursor)."""
+
+
 _STATUS: list[tuple[type[MonitorError], int, str]] = [
+    (QueryError, 422, "invalid_query"),
     (UnauthorizedError, 401, "unauthorized"),
+    (ForbiddenError, 403, "forbidden"),
     (PayloadTooLargeError, 413, "payload_too_large"),
     (InputError, 400, "invalid_input"),
     (NotFoundError, 404, "not_found"),
@@ -41,6 +51,8 @@ _STATUS: list[tuple[type[MonitorError], int, str]] = [
 def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
     """The standard error body."""
     headers = {"Retry-After": "5"} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse(
         {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from monitor.api.auth import require
 from monitor.api.deps import RuntimeDep
 from monitor.api.schemas import AlertRead, RejectedRead
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(
+    prefix="/api/v1", tags=["alerts"], dependencies=[Depends(require("status:read"))]
+)
 
 
 @router.get("/alerts/unmapped")

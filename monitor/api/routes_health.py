@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor.api.deps import RuntimeDep
+from monitor.domain import EventKind
 from monitor.errors import StoreUnavailableError
 from monitor.store import migrate
 
@@ -43,6 +44,23 @@ def metrics(rt: RuntimeDep) -> Response:
     try:
         with rt.store.unit_of_work() as uow:
             rt.telemetry.inbox_backlog.set(uow.inbox.backlog())
+            oldest = uow.inbox.oldest_pending()
+            now = rt.clock()
+            lag = (now - oldest).total_seconds() if oldest else 0.0
+            rt.telemetry.processing_lag.set(max(0.0, lag))
+            active = uow.incidents.active()
+            rt.telemetry.open_incidents.set(len(active))
+            latest = uow.incidents.latest_events(
+                [i.id for i in active], kind=EventKind.ESTIMATE_UPDATED
+            )
+            # an incident never estimated counts from its opening: the stalest case
+            ages = [
+                (now - (latest[i.id].at if i.id in latest else i.opened_at)).total_seconds()
+                for i in active
+            ]
+            rt.telemetry.estimate_age.set(max(ages, default=0.0))
+            for (status, action), count in uow.outbox.counts().items():
+                rt.telemetry.notifications.labels(status, action).set(count)
     except StoreUnavailableError:
         pass  # the counters are still worth serving when the database is down
     return Response(generate_latest(rt.telemetry.registry), media_type=CONTENT_TYPE_LATEST)

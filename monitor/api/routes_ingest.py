@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from monitor.api.auth import require
 from monitor.api.body import Body, read_limited
-from monitor.api.deps import RuntimeDep, require_ingest_token
+from monitor.api.deps import RuntimeDep
 from monitor.api.errors import error_response
 from monitor.api.schemas import IngestRejectedItem, IngestResult
 from monitor.bootstrap import Runtime
@@ -23,7 +24,7 @@ from monitor.ingest.limits import IngestLimits
 from monitor.ingest.validation import ParsedBatch
 from monitor.services.accept import RejectedAlert, accept_delivery, reject_delivery
 
-router = APIRouter(prefix="/api/v1/ingest", dependencies=[Depends(require_ingest_token)])
+router = APIRouter(prefix="/api/v1/ingest", dependencies=[Depends(require("ingest"))])
 
 Parser = Callable[..., ParsedBatch]
 

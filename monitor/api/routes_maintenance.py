@@ -7,7 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, Field
 
-from monitor.api.deps import RuntimeDep, require_ingest_token
+from monitor.api.auth import require
+from monitor.api.deps import RuntimeDep
 from monitor.api.schemas import Strict
 from monitor.domain import MaintenanceWindow
 from monitor.services.maintenance import declare_maintenance, upcoming_maintenance
@@ -49,7 +50,7 @@ class MaintenanceRead(BaseModel):
         )
 
 
-@router.post("", status_code=201, dependencies=[Depends(require_ingest_token)])
+@router.post("", status_code=201, dependencies=[Depends(require("incidents:write"))])
 def declare(body: MaintenanceCreate, rt: RuntimeDep) -> MaintenanceRead:
     """Declare a maintenance window; correlation takes it into account at once."""
     window = declare_maintenance(

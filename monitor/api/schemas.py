@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor.domain import (
     EventKind,
@@ -55,6 +55,30 @@ class SeverityChangeCreate(Strict):
     severity: Severity
     by: str = Field(min_length=1, max_length=255)
     reason: str = Field(default="", max_length=10_000)
+
+
+class IncidentPatch(Strict):
+    """Changes to an incident made by a person, applied together."""
+
+    by: str = Field(min_length=1, max_length=255)
+    acknowledge: bool = False
+    state: IncidentState | None = None
+    severity: Severity | None = None
+    note: str = Field(default="", max_length=10_000)
+
+    @model_validator(mode="after")
+    def _something(self) -> IncidentPatch:
+        if not (self.acknowledge or self.state or self.severity or self.note):
+            raise ValueError("nothing to change: give acknowledge, state, severity or note")
+        return self
+
+
+class PublicUpdateCreate(Strict):
+    """An update for customers, in English and optionally French."""
+
+    by: str = Field(min_length=1, max_length=255)
+    message_en: str = Field(min_length=3, max_length=5_000)
+    message_fr: str | None = Field(default=None, max_length=5_000)
 
 
 class IncidentRead(BaseModel):
@@ -173,6 +197,13 @@ class AlertRead(BaseModel):
             deliveries=stored.deliveries,
             incident_id=stored.incident_id,
         )
+
+
+class IncidentPage(BaseModel):
+    """A page of incidents and the cursor of the next one (None on the last page)."""
+
+    items: list[IncidentRead]
+    next_cursor: str | None
 
 
 class IncidentDetail(IncidentRead):

@@ -10,9 +10,18 @@ from collections.abc import Collection
 from datetime import datetime
 
 from monitor.catalog import Catalog
-from monitor.domain import EventKind, Incident, IncidentState, Severity, TouchpointState
-from monitor.errors import ConflictError, InputError
+from monitor.domain import (
+    EventKind,
+    Incident,
+    IncidentState,
+    IntentAction,
+    Severity,
+    TouchpointState,
+)
+from monitor.errors import ConflictError, InputError, NotFoundError
+from monitor.services.comms import Comms
 from monitor.store import Store
+from monitor.store.repositories.outbox import OutboxItem
 
 
 def declare_incident(
@@ -26,6 +35,7 @@ def declare_incident(
     components: Collection[str] = (),
     severity: Severity | None = None,
     summary: str = "",
+    comms: Comms | None = None,
 ) -> Incident:
     """Open an incident by hand (no alert needed), e.g. after a customer report."""
     unknown = [t for t in touchpoints if t not in catalog.touchpoints]
@@ -52,11 +62,15 @@ def declare_incident(
             summary=f"Declared by {by}: {title}",
             data={"summary": summary, "touchpoints": sorted(touchpoints)},
         )
+        if comms is not None:
+            comms.plan(uow, [incident_id])
         uow.commit()
         return uow.incidents.get(incident_id)
 
 
-def acknowledge(store: Store, *, incident_id: int, by: str, at: datetime) -> Incident:
+def acknowledge(
+    store: Store, *, incident_id: int, by: str, at: datetime, comms: Comms | None = None
+) -> Incident:
     """Record who took the incident; acknowledging twice keeps the first person."""
     with store.unit_of_work() as uow:
         incident = uow.incidents.get(incident_id)
@@ -74,12 +88,21 @@ def acknowledge(store: Store, *, incident_id: int, by: str, at: datetime) -> Inc
             source=f"user:{by}",
             summary=f"Acknowledged by {by}",
         )
+        if comms is not None:
+            comms.acknowledged(uow, incident_id)
         uow.commit()
         return uow.incidents.get(incident_id)
 
 
 def change_state(
-    store: Store, *, incident_id: int, state: IncidentState, by: str, at: datetime, note: str = ""
+    store: Store,
+    *,
+    incident_id: int,
+    state: IncidentState,
+    by: str,
+    at: datetime,
+    note: str = "",
+    comms: Comms | None = None,
 ) -> Incident:
     """Move an incident to ``state``; reopening a resolved incident is allowed."""
     with store.unit_of_work() as uow:
@@ -101,12 +124,21 @@ def change_state(
             summary=f"{by} set the state to {state.value}" + (f": {note}" if note else ""),
             data={"from": incident.state.value, "to": state.value, "note": note},
         )
+        if comms is not None:
+            comms.plan(uow, [incident_id])
         uow.commit()
         return uow.incidents.get(incident_id)
 
 
 def change_severity(
-    store: Store, *, incident_id: int, severity: Severity, by: str, at: datetime, reason: str = ""
+    store: Store,
+    *,
+    incident_id: int,
+    severity: Severity,
+    by: str,
+    at: datetime,
+    reason: str = "",
+    comms: Comms | None = None,
 ) -> Incident:
     """Override the derived severity; the monitor will not change it back by itself."""
     with store.unit_of_work() as uow:
@@ -122,6 +154,68 @@ def change_severity(
             summary=f"{by} set the severity to {severity.value}"
             + (f": {reason}" if reason else ""),
             data={"from": incident.severity.value, "to": severity.value, "reason": reason},
+        )
+        if comms is not None:
+            comms.plan(uow, [incident_id])
+        uow.commit()
+        return uow.incidents.get(incident_id)
+
+
+def approve_customer_message(
+    store: Store, *, key: str, by: str, at: datetime, comms: Comms
+) -> OutboxItem:
+    """Release a drafted customer message for publication; the dispatcher then sends it."""
+    with store.unit_of_work() as uow:
+        draft = uow.outbox.by_key(key)
+        if draft is None or draft.action is not IntentAction.CUSTOMER_MESSAGE:
+            raise NotFoundError(f"no customer message draft {key!r}")
+        already = draft.approved_by is not None
+        approved = uow.outbox.approve(draft.id, by=by, at=at)
+        if not already:
+            uow.incidents.add_event(
+                draft.incident_id,
+                at=at,
+                kind=EventKind.HUMAN_ACTION,
+                source=f"user:{by}",
+                summary=f"{by} approved the customer message for "
+                f"{draft.payload.get('touchpoint')} / {draft.payload.get('segment')}",
+                data={"key": key, "action": "approve_customer_message"},
+            )
+            comms.plan(uow, [draft.incident_id])
+        uow.commit()
+        return approved
+
+
+def escalate(store: Store, *, incident_id: int, by: str, at: datetime, comms: Comms) -> int:
+    """Run the escalation steps now instead of waiting for their timers; returns how many."""
+    with store.unit_of_work() as uow:
+        incident = uow.incidents.get(incident_id)
+        if incident.state is IncidentState.RESOLVED:
+            raise ConflictError(f"incident {incident_id} is resolved")
+        fired = comms.escalate_now(uow, incident_id, by=by)
+        uow.incidents.add_event(
+            incident_id,
+            at=at,
+            kind=EventKind.HUMAN_ACTION,
+            source=f"user:{by}",
+            summary=f"{by} escalated the incident",
+            data={"action": "escalate", "escalations": fired},
+        )
+        uow.commit()
+        return fired
+
+
+def add_note(store: Store, *, incident_id: int, by: str, at: datetime, note: str) -> Incident:
+    """Add a person's note to the timeline."""
+    with store.unit_of_work() as uow:
+        uow.incidents.get(incident_id)
+        uow.incidents.add_event(
+            incident_id,
+            at=at,
+            kind=EventKind.HUMAN_ACTION,
+            source=f"user:{by}",
+            summary=f"{by}: {note}",
+            data={"note": note},
         )
         uow.commit()
         return uow.incidents.get(incident_id)

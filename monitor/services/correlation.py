@@ -14,7 +14,7 @@ from datetime import datetime
 from monitor.catalog import Catalog
 from monitor.correlate.correlate import PreparedCatalog
 from monitor.correlate.result import CorrelationResult
-from monitor.correlate.topology import TopologyState
+from monitor.correlate.topology import TopologyState, TouchpointTransition
 from monitor.domain import Alert, AlertStatus, MaintenanceWindow, TouchpointState
 
 
@@ -26,6 +26,8 @@ class AlertImpact:
     touchpoints: frozenset[str]
     unmapped: bool
     suppressed: bool
+    transitions: tuple[TouchpointTransition, ...] = ()
+    """Touchpoints whose published state this alert changed."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,16 @@ class LiveCorrelation:
         self._current = {a.fingerprint: a.starts_at for a in firing}
         self._snapshot = None
 
-    def advance(self, at: datetime) -> None:
-        """Move the clock (maintenance windows start and end with it)."""
-        if self._state.advance(at):
+    def advance(self, at: datetime) -> tuple[TouchpointTransition, ...]:
+        """Move the clock (maintenance windows start and end with it); returns what changed."""
+        transitions = self._state.advance(at)
+        if transitions:
             self._snapshot = None
+        return transitions
+
+    def states(self) -> dict[str, TouchpointState]:
+        """The published state of every touchpoint that is not operational."""
+        return {t: i.state for t, i in self.result().touchpoints.items()}
 
     def apply(self, alert: Alert) -> AlertImpact:
         """Take one firing or resolved occurrence into account."""
@@ -85,6 +93,7 @@ class LiveCorrelation:
             touchpoints=change.impacted,
             unmapped=change.unmapped,
             suppressed=change.suppressed,
+            transitions=change.touchpoints,
         )
 
     def describe(self, alert: Alert) -> AlertImpact:

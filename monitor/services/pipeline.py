@@ -15,6 +15,8 @@ import time
 from datetime import datetime
 
 from monitor.catalog import Catalog
+from monitor.domain import TouchpointState
+from monitor.services.comms import Comms
 from monitor.services.correlation import LiveCorrelation
 from monitor.services.lifecycle import Lifecycle
 from monitor.settings import Settings
@@ -33,9 +35,16 @@ class Pipeline:
     """Turns accepted deliveries into incidents; one instance per process."""
 
     def __init__(
-        self, *, store: Store, catalog: Catalog, settings: Settings, telemetry: Telemetry
+        self,
+        *,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+        telemetry: Telemetry,
+        comms: Comms | None = None,
     ) -> None:
         self.store = store
+        self.comms = comms
         self.catalog = catalog
         self.settings = settings
         self.telemetry = telemetry
@@ -50,7 +59,21 @@ class Pipeline:
             firing = uow.alerts.firing()
             windows = uow.maintenance.current_and_future(now=at)
         self.correlation.reset(firing, maintenance=windows, at=at)
+        self._reconcile_history(at)
         self._rebuilt = True
+
+    def _reconcile_history(self, at: datetime) -> None:
+        """Make the stored touchpoint states agree with correlation (after a restart or crash)."""
+        states = self.correlation.states()
+        with self.store.unit_of_work() as uow:
+            stored = {t: p.state for t, p in uow.touchpoints.current().items()}
+            changed = False
+            for touchpoint in stored.keys() | states.keys():
+                state = states.get(touchpoint, TouchpointState.OPERATIONAL)
+                if stored.get(touchpoint) != state:
+                    changed |= uow.touchpoints.record(touchpoint, state=state, at=at)
+            if changed:
+                uow.commit()
 
     def request_rebuild(self) -> None:
         """Ask for a rebuild before the next batch (maintenance windows changed)."""
@@ -60,7 +83,12 @@ class Pipeline:
         """Process up to ``limit`` pending batches, oldest first; returns how many succeeded."""
         if not self._rebuilt:
             self.rebuild(now=now)
-        self.correlation.advance(now)
+        transitions = self.correlation.advance(now)
+        if transitions:
+            with self.store.unit_of_work() as uow:
+                for change in transitions:
+                    uow.touchpoints.record(change.touchpoint, state=change.after, at=now)
+                uow.commit()
         with self.store.unit_of_work() as uow:
             pending = [b.id for b in uow.inbox.pending(limit=limit)]
             self.telemetry.inbox_backlog.set(uow.inbox.backlog())
@@ -104,6 +132,9 @@ class Pipeline:
                 impact = self.correlation.describe(recorded.alert)
             else:
                 impact = self.correlation.apply(recorded.alert)
+            at = recorded.alert.ends_at or recorded.alert.starts_at
+            for change in impact.transitions:
+                uow.touchpoints.record(change.touchpoint, state=change.after, at=at)
             uow.alerts.set_correlation(
                 recorded.id,
                 components=impact.components,
@@ -129,12 +160,17 @@ class Pipeline:
         for incident_id in sorted(touched):
             fingerprints = uow.alerts.firing_fingerprints(incident_id)
             self.lifecycle.refresh(uow, incident_id, self.correlation.picture(fingerprints))
+        # 5. playbooks: plan the notifications, durable with the change that calls for them
+        if self.comms is not None:
+            self.comms.plan(uow, touched)
         return touched
 
     def resolve_quiet(self, *, now: datetime) -> list[int]:
         """Resolve incidents that stayed quiet long enough."""
         with self.store.unit_of_work() as uow:
             done = self.lifecycle.resolve_quiet(uow, now=now)
+            if done and self.comms is not None:
+                self.comms.plan(uow, done)
             if done:
                 uow.commit()
         return done

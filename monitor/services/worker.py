@@ -11,13 +11,27 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from monitor.errors import StoreUnavailableError
+from monitor.services.dispatch import Dispatcher
 from monitor.services.pipeline import Pipeline
+from monitor.services.signals import watch_signals
+from monitor.services.subscriptions import notify_subscribers
 from monitor.settings import Settings
 from monitor.store.leader import LeaderLock
 
 log = logging.getLogger(__name__)
+
+
+class ReportWriter(Protocol):
+    """Writes the reports of resolved incidents that lack one; returns how many it wrote.
+
+    Reports sit above the services, so the process that assembles the monitor
+    hands the worker one (``api.routes_reports.install``).
+    """
+
+    def __call__(self, *, now: datetime) -> int: ...
 
 
 class Worker:
@@ -30,8 +44,10 @@ class Worker:
         settings: Settings,
         clock: Callable[[], datetime],
         leader: LeaderLock,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         self._pipeline = pipeline
+        self._dispatcher = dispatcher
         self._leader = leader
         self._settings = settings
         self._clock = clock
@@ -39,6 +55,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self.report_writer: ReportWriter | None = None
 
     def start(self) -> None:
         """Start the thread (rebuilding correlation state first)."""
@@ -66,10 +83,28 @@ class Worker:
         return self._thread is not None and self._thread.is_alive()
 
     def run_once(self) -> int:
-        """Process everything pending and end quiet incidents; returns batches processed."""
+        """Process the inbox, end quiet incidents, deliver due notifications; returns batches."""
         now = self._clock()
         done = self._pipeline.process_pending(now=now, limit=self._settings.worker_batch_size)
         self._pipeline.resolve_quiet(now=self._clock())
+        watch_signals(
+            self._pipeline.store,
+            catalog=self._pipeline.catalog,
+            settings=self._settings,
+            comms=self._pipeline.comms,
+            now=self._clock(),
+        )
+        if self._dispatcher is not None:
+            self._dispatcher.review(now=self._clock())
+            self._dispatcher.run_once()
+        notify_subscribers(
+            self._pipeline.store,
+            catalog=self._pipeline.catalog,
+            settings=self._settings,
+            now=self._clock(),
+        )
+        if self.report_writer is not None:
+            self.report_writer(now=self._clock())
         return done
 
     def _run(self) -> None:

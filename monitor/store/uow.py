@@ -11,15 +11,22 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreUnavailableError
+from monitor.store.repositories.action_items import ActionItemRepository
 from monitor.store.repositories.alerts import AlertRepository
 from monitor.store.repositories.inbox import InboxRepository
 from monitor.store.repositories.incidents import IncidentRepository
 from monitor.store.repositories.maintenance import MaintenanceRepository
+from monitor.store.repositories.outbox import OutboxRepository
+from monitor.store.repositories.reports import ReportRepository
+from monitor.store.repositories.signals import SignalRepository
+from monitor.store.repositories.subscriptions import SubscriptionRepository
+from monitor.store.repositories.tokens import TokenRepository
+from monitor.store.repositories.touchpoints import TouchpointHistoryRepository
 
 
 class UnitOfWork:
@@ -31,10 +38,23 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
+        # The session's identity map holds rows weakly: a clean row nobody
+        # references is dropped and re-read on the next get(). Within one unit
+        # of work the same incidents are touched again and again, so keep them.
+        kept: list[object] = []
+        event.listen(self._session, "loaded_as_persistent", lambda _s, obj: kept.append(obj))
+        event.listen(self._session, "pending_to_persistent", lambda _s, obj: kept.append(obj))
         self.inbox = InboxRepository(self._session)
         self.alerts = AlertRepository(self._session)
         self.incidents = IncidentRepository(self._session)
         self.maintenance = MaintenanceRepository(self._session)
+        self.touchpoints = TouchpointHistoryRepository(self._session)
+        self.tokens = TokenRepository(self._session)
+        self.outbox = OutboxRepository(self._session)
+        self.subscriptions = SubscriptionRepository(self._session)
+        self.signals = SignalRepository(self._session)
+        self.reports = ReportRepository(self._session)
+        self.action_items = ActionItemRepository(self._session)
         return self
 
     def __exit__(

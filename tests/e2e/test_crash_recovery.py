@@ -35,6 +35,7 @@ def serve(database_url: str, tmp_path: Path, *, worker: bool) -> Iterator[str]:
         "MONITOR_WORKER_ENABLED": "true" if worker else "false",
         "MONITOR_WORKER_POLL_SECONDS": "0.1",
         "MONITOR_LOG_LEVEL": "WARNING",
+        "MONITOR_REQUIRE_AUTH": "false",
     }
     log = (tmp_path / f"serve-{port}.log").open("wb")
     process = subprocess.Popen(
@@ -65,7 +66,7 @@ def _wait(ready: Any, process: subprocess.Popen[bytes] | None = None, timeout: f
 
 def _snapshot(url: str) -> list[tuple[int, str, int, list[str]]]:
     found = []
-    for incident in httpx.get(f"{url}/api/v1/incidents", timeout=5).json():
+    for incident in httpx.get(f"{url}/api/v1/incidents", timeout=5).json()["items"]:
         detail = httpx.get(f"{url}/api/v1/incidents/{incident['id']}", timeout=5).json()
         kinds = [e["kind"] for e in detail["timeline"]]
         found.append((incident["id"], incident["title"], incident["total_alerts"], kinds))
@@ -80,10 +81,10 @@ def test_accepted_alerts_survive_a_kill_and_are_processed_exactly_once(
         for name in ("postgres-down-firing", "card-auth-errors-payments", "postgres-down-firing"):
             response = httpx.post(f"{url}/api/v1/ingest/alertmanager", content=payloads[name])
             assert response.status_code == 200
-        assert httpx.get(f"{url}/api/v1/incidents").json() == []
+        assert httpx.get(f"{url}/api/v1/incidents").json()["items"] == []
     # killed with three accepted, unprocessed deliveries
     with serve(database_url, tmp_path, worker=True) as url:
-        _wait(lambda: len(httpx.get(f"{url}/api/v1/incidents").json()) >= 1)
+        _wait(lambda: len(httpx.get(f"{url}/api/v1/incidents").json()["items"]) >= 1)
         time.sleep(1)
         first = _snapshot(url)
     assert len(first) == 1

@@ -24,6 +24,7 @@ from tests.support.processes import (
     run_prometheus,
     webhook_receiver,
 )
+from tests.support.slack_server import SlackServer, slack_server
 
 
 class StartPrometheus(Protocol):
@@ -89,3 +90,10 @@ def webhook_server() -> Iterator[WebhookReceiver]:
     """A loopback HTTP server recording every POST body as raw bytes."""
     with webhook_receiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    """A loopback server speaking Slack's Web API (and recording webhooks); see slack_server."""
+    with slack_server() as server:
+        yield server

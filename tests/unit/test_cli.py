@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.store import migrate
 from tests.conftest import EXAMPLE_CATALOG
 
 runner = CliRunner()
@@ -49,7 +50,9 @@ def test_check_reports_a_missing_catalog_file(tmp_path: Path) -> None:
 
 
 def test_check_reports_malformed_playbook_files(tmp_path: Path) -> None:
-    (tmp_path / "good.yaml").write_text("name: fine\n")
+    (tmp_path / "good.yaml").write_text(
+        "id: fine\nname: Fine\ntrigger: {}\nsteps:\n  - wait: {minutes: 1}\n"
+    )
     (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     result = runner.invoke(
         app, ["check", "--catalog", str(EXAMPLE_CATALOG), "--playbooks", str(tmp_path)]
@@ -59,14 +62,26 @@ def test_check_reports_malformed_playbook_files(tmp_path: Path) -> None:
     assert "good.yaml" not in result.output
 
 
+def test_check_refuses_a_playbook_on_an_unknown_touchpoint_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "tp.yaml").write_text(
+        "id: tp\nname: Tp\ntrigger:\n  touchpoints: [teleport]\nsteps:\n  - wait: {minutes: 1}\n"
+    )
+    result = runner.invoke(
+        app, ["check", "--catalog", str(EXAMPLE_CATALOG), "--playbooks", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "tp.yaml:4 at trigger.touchpoints.0: unknown touchpoint 'teleport'" in result.output
+
+
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     env = {"MONITOR_DATA_DIR": str(tmp_path)}
     result = runner.invoke(app, ["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
-    assert "0001" in result.output
+    head = migrate.head_revision()
+    assert f"database at revision {head}" in result.output
     assert (tmp_path / "monitor.db").exists()
     current = runner.invoke(app, ["db", "current"], env=env)
-    assert "current: 0001" in current.output
+    assert f"current: {head}" in current.output
 
 
 def test_a_bad_setting_is_named_and_exits_1() -> None:

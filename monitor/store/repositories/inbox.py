@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -130,6 +130,15 @@ class InboxRepository:
         """How many accepted batches wait for processing."""
         stmt = select(func.count()).select_from(InboxBatch).where(InboxBatch.processed_at.is_(None))
         return int(self._session.scalar(stmt) or 0)
+
+    def oldest_pending(self) -> datetime | None:
+        """When the oldest unprocessed batch was received (processing lag)."""
+        stmt = select(func.min(InboxBatch.received_at)).where(InboxBatch.processed_at.is_(None))
+        value = self._session.scalar(stmt)
+        if value is None:
+            return None
+        # min() bypasses the column type on SQLite: normalise like UTCDateTime does
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def count_alerts(self) -> int:
         """How many alerts were ever accepted (every delivery counted)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import (
@@ -197,6 +197,69 @@ class IncidentRepository:
             .order_by(IncidentEventRow.at, IncidentEventRow.id)
         )
         return [event_from_row(r) for r in self._session.scalars(stmt)]
+
+    def page(
+        self,
+        *,
+        states: Collection[IncidentState] = (),
+        opened_from: datetime | None = None,
+        opened_to: datetime | None = None,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 100,
+    ) -> list[Incident]:
+        """Incidents newest first, strictly after the cursor ``(opened_at, id)`` when given."""
+        stmt = select(IncidentRow)
+        if states:
+            stmt = stmt.where(IncidentRow.state.in_([s.value for s in states]))
+        if opened_from is not None:
+            stmt = stmt.where(IncidentRow.opened_at >= opened_from)
+        if opened_to is not None:
+            stmt = stmt.where(IncidentRow.opened_at < opened_to)
+        if after is not None:
+            at, last_id = after
+            stmt = stmt.where(
+                or_(
+                    IncidentRow.opened_at < at,
+                    and_(IncidentRow.opened_at == at, IncidentRow.id < last_id),
+                )
+            )
+        stmt = stmt.order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc()).limit(limit)
+        return [incident_from_row(r, **self._counts(r.id)) for r in self._session.scalars(stmt)]
+
+    def events_of_kind(
+        self, incident_ids: Collection[int], *, kind: EventKind
+    ) -> dict[int, list[IncidentEvent]]:
+        """Every event of ``kind`` of these incidents, oldest first, by incident."""
+        found: dict[int, list[IncidentEvent]] = {}
+        if not incident_ids:
+            return found
+        stmt = (
+            select(IncidentEventRow)
+            .where(
+                IncidentEventRow.incident_id.in_(list(incident_ids)),
+                IncidentEventRow.kind == kind.value,
+            )
+            .order_by(IncidentEventRow.at, IncidentEventRow.id)
+        )
+        for row in self._session.scalars(stmt):
+            found.setdefault(row.incident_id, []).append(event_from_row(row))
+        return found
+
+    def latest_events(
+        self, incident_ids: Collection[int], *, kind: EventKind
+    ) -> dict[int, IncidentEvent]:
+        """The newest event of ``kind`` of each incident that has one."""
+        if not incident_ids:
+            return {}
+        stmt = (
+            select(IncidentEventRow)
+            .where(
+                IncidentEventRow.incident_id.in_(list(incident_ids)),
+                IncidentEventRow.kind == kind.value,
+            )
+            .order_by(IncidentEventRow.at, IncidentEventRow.id)
+        )
+        return {r.incident_id: event_from_row(r) for r in self._session.scalars(stmt)}
 
     def touch(self, incident_id: int, *, at: datetime) -> None:
         """Record activity at ``at`` (never moving the activity time backwards)."""

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.domain import IntentAction, NotificationIntent
@@ -287,6 +287,13 @@ class OutboxRepository:
         """The incident's head message in ``channel``, if it was posted."""
         row = self._thread_row(incident_id, channel)
         return None if row is None else _thread(row)
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Rows by (status, action): what was sent, what failed, what waits (for /metrics)."""
+        stmt = select(OutboxRow.status, OutboxRow.action, func.count()).group_by(
+            OutboxRow.status, OutboxRow.action
+        )
+        return {(str(s), str(a)): int(n) for s, a, n in self._session.execute(stmt)}
 
     def threads(self, incident_id: int) -> list[SlackThread]:
         """Every head message of an incident."""

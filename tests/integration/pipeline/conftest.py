@@ -59,7 +59,7 @@ class Harness:
     def incidents(self) -> list[dict[str, Any]]:
         response = self.client.get("/api/v1/incidents")
         assert response.status_code == 200
-        return list(response.json())
+        return list(response.json()["items"])
 
     def incident(self, incident_id: int) -> dict[str, Any]:
         response = self.client.get(f"/api/v1/incidents/{incident_id}")
@@ -68,12 +68,17 @@ class Harness:
 
 
 def settings_for(database_url: str, tmp_path: Path, **extra: Any) -> Settings:
-    """Settings for a test runtime on ``database_url``."""
+    """Settings for a test runtime on ``database_url`` (no playbooks unless given)."""
+    values: dict[str, Any] = {
+        "require_auth": False,
+        "playbooks_dir": tmp_path / "no-playbooks",
+        **extra,
+    }
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
         catalog_path=EXAMPLE_CATALOG,
-        **extra,
+        **values,
     )
 
 

@@ -115,7 +115,7 @@ def test_ingest_requires_the_bearer_token_when_one_is_configured(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    settings = settings_for(database_url, tmp_path, ingest_token="s3cret-token")
+    settings = settings_for(database_url, tmp_path, ingest_token="s3cret-token", require_auth=True)
     runtime = build_runtime(settings)
     body = captured_payloads()["postgres-down-firing"]
     with TestClient(create_app(runtime, start_worker=False)) as client:
@@ -213,6 +213,22 @@ def test_metrics_count_deliveries_and_backlog(harness: Harness) -> None:
     text = harness.client.get("/metrics").text
     assert 'monitor_ingest_deliveries_total{result="accepted",source="alertmanager"} 1.0' in text
     assert "monitor_inbox_backlog 1.0" in text
+    # the payload was captured at 16:55-17:00; the test clock says 18:00
+    lag = next(
+        line for line in text.splitlines() if line.startswith("monitor_pipeline_lag_seconds")
+    )
+    assert float(lag.split()[1]) == 0.0  # received "now" by the harness clock
+    harness.process()
+    text = harness.client.get("/metrics").text
+    assert "monitor_inbox_backlog 0.0" in text
+    assert "monitor_open_incidents 1.0" in text
+    # never estimated: its estimate is as old as the incident
+    [incident] = harness.incidents()
+    opened = datetime.fromisoformat(incident["opened_at"])
+    expected = (harness.clock.now - opened).total_seconds()
+    age = next(line for line in text.splitlines() if line.startswith("monitor_estimate_age"))
+    assert float(age.split()[1]) == pytest.approx(expected, abs=1)
+    assert expected > 0
 
 
 def test_the_events_schema_is_published(harness: Harness) -> None:
