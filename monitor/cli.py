@@ -21,7 +21,7 @@ from monitor.catalog import Catalog, load_catalog
 from monitor.cli_playbooks import playbooks_app
 from monitor.cli_report import report_command
 from monitor.cli_signals import signals_app
-from monitor.demo import run_demo
+from monitor.demo import DEFAULT_SCENARIO, DemoOptions, run_demo
 from monitor.errors import ConfigError, InputError, MonitorError, Problem
 from monitor.impact_command import ImpactArgs, run_impact
 from monitor.playbooks import check_playbooks
@@ -202,27 +202,36 @@ def serve(
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Port of the demo API.")] = 8080,
-    speed: Annotated[float, typer.Option(help="Play the story this many times faster.")] = 1.0,
-    once: Annotated[bool, typer.Option(help="Stop after the story instead of serving on.")] = False,
-    data_dir: Annotated[Path, typer.Option(help="Where the demo database lives.")] = Path(
-        "var/demo"
-    ),
+    scenario: Annotated[
+        Path, typer.Option(help="Scenario to play (a file of examples/scenarios/).")
+    ] = DEFAULT_SCENARIO,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per wall-clock second.", min=1.0)
+    ] = 30.0,
+    once: Annotated[
+        bool, typer.Option(help="Stop after the outage instead of serving on.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of the demo API and status page.")] = 8080,
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the demo's database, simulated world and report go.")
+    ] = Path("var/demo"),
 ) -> None:
-    """Run the monitor on SQLite with the example catalog and play a scripted outage."""
-    for leftover in ("monitor.db", "monitor.db-wal", "monitor.db-shm"):
-        (data_dir / leftover).unlink(missing_ok=True)
+    """Simulate a company's outage and watch the monitor handle it, end to end, on loopback."""
     settings = _settings(
         data_dir=data_dir,
         database_url=None,
         host="127.0.0.1",
         port=port,
-        resolve_quiet_seconds=max(1, int(20 / speed)),
         require_auth=False,  # the demo listens on loopback only
     )
     _configure_logging(settings)
     try:
-        run_demo(settings, speed=speed, once=once, console=out)
+        run_demo(
+            settings, options=DemoOptions(scenario=scenario, speed=speed, once=once), console=out
+        )
+    except ConfigError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from exc
     except KeyboardInterrupt:
         out.print("stopped")
 

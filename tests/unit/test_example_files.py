@@ -8,7 +8,9 @@ import pytest
 
 from monitor.catalog import load_catalog
 from monitor.correlate.match import MatchIndex
-from monitor.demo import load_story
+from monitor.demo import DEFAULT_SCENARIO
+from monitor.demo.alerts import alerts_for
+from monitor.demo.world import Fault
 from monitor.sim.scenario import load_scenario
 from tests.conftest import EXAMPLE_CATALOG, REPO
 
@@ -17,8 +19,12 @@ SCENARIOS = sorted((REPO / "examples" / "scenarios").glob("*.yaml"))
 
 def test_every_example_file_is_covered_by_a_loader() -> None:
     shipped = {p for p in (REPO / "examples").rglob("*") if p.is_file()}
-    covered = {EXAMPLE_CATALOG, REPO / "examples" / "demo" / "story.json", *SCENARIOS}
+    covered = {EXAMPLE_CATALOG, *SCENARIOS}
     assert shipped == covered
+
+
+def test_the_demo_plays_a_shipped_scenario() -> None:
+    assert DEFAULT_SCENARIO in SCENARIOS
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -31,19 +37,14 @@ def test_each_scenario_loads_against_the_example_catalog(path: Path) -> None:
         assert fault.component in catalog.components
 
 
-def test_the_demo_story_is_in_time_order_and_its_mapped_alerts_reach_the_catalog() -> None:
-    title, steps = load_story(REPO / "examples" / "demo" / "story.json")
-    assert title
-    assert [s.after_seconds for s in steps] == sorted(s.after_seconds for s in steps)
-    index = MatchIndex.of(load_catalog(EXAMPLE_CATALOG))
-    names = {
-        a["labels"]["alertname"]: bool(index.components_for(a["labels"]))
-        for step in steps
-        for a in step.alerts
-    }
-    assert names == {
-        "CardAuthHighErrorRate": True,
-        "PostgresDown": True,
-        "RabbitMQNodeDown": True,
-        "DiskAlmostFull": False,
-    }
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_the_demo_turns_each_fault_into_an_alert_mapped_to_its_component(path: Path) -> None:
+    scenario = load_scenario(path)
+    index = MatchIndex.of(scenario.catalog)
+    faults = [
+        Fault(spec=f, start=scenario.start + f.at, end=scenario.start + f.at + f.duration)
+        for f in scenario.spec.faults
+    ]
+    for alert in alerts_for(faults, scenario.catalog):
+        assert alert.fault.spec.component in index.components_for(alert.labels)
+        assert alert.labels["severity"] in {"critical", "warning"}
