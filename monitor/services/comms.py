@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from monitor.catalog import Catalog
@@ -60,25 +60,30 @@ class Comms:
         self._clock = clock
 
     def view(
-        self, uow: UnitOfWork, incident_id: int, *, now: datetime | None = None
+        self,
+        uow: UnitOfWork,
+        incident_id: int,
+        *,
+        now: datetime | None = None,
+        unmapped: Sequence[str] | None = None,
     ) -> IncidentView:
-        """The incident with its latest estimate, customer reports and links, for templates."""
+        """The incident with its latest estimate, customer reports and links, for templates.
+
+        ``unmapped`` (names of unmapped firing alerts) can be passed by a caller that
+        builds many views at once, so that an alert storm is not re-read per incident.
+        """
         incident = uow.incidents.get(incident_id)
-        estimates = [
-            e for e in uow.incidents.timeline(incident_id) if e.kind is EventKind.ESTIMATE_UPDATED
-        ]
-        alerts = uow.alerts.of_incident(incident_id)
-        reports = sum(
-            1
-            for a in alerts
-            if a.alert.labels.get(CUSTOMER_REPORT_LABEL[0]) == CUSTOMER_REPORT_LABEL[1]
+        latest = uow.incidents.latest_events([incident_id], kind=EventKind.ESTIMATE_UPDATED)
+        reports = uow.alerts.count_labelled(
+            incident_id, name=CUSTOMER_REPORT_LABEL[0], value=CUSTOMER_REPORT_LABEL[1]
         )
         reports += uow.signals.count_of_incident(incident_id)  # complaints, tickets, scores
-        unmapped = sorted({a.alert.name for a in uow.alerts.unmapped()})
+        if unmapped is None:
+            unmapped = uow.alerts.unmapped_names()
         return IncidentView(
             incident=incident,
             now=now or self._clock(),
-            estimate=dict(estimates[-1].data) if estimates else None,
+            estimate=dict(latest[incident_id].data) if incident_id in latest else None,
             unmapped_alerts=tuple(unmapped),
             customer_reports=reports,
             links={
@@ -89,7 +94,10 @@ class Comms:
 
     def plan(self, uow: UnitOfWork, incident_ids: Iterable[int]) -> None:
         """Plan what the playbooks want for these incidents, in the caller's unit of work."""
+        if not self.playbooks.playbooks:
+            return  # nothing can be planned; skip reading every incident
         now = self._clock()
+        unmapped = uow.alerts.unmapped_names()
         for incident_id in sorted(set(incident_ids)):
             incident = uow.incidents.get(incident_id)
             if incident.merged_into is not None:
@@ -99,7 +107,7 @@ class Comms:
                 uow.outbox.cancel_open(
                     incident_id, keep=(IntentAction.SLACK_HEAD_UPDATE,), keep_step_prefix=ON_RESOLVE
                 )
-            view = self.view(uow, incident_id, now=now)
+            view = self.view(uow, incident_id, now=now, unmapped=unmapped)
             result = plan_incident(
                 self.playbooks, view, self.catalog, planned=uow.outbox.keys(incident_id)
             )

@@ -187,6 +187,22 @@ class AlertRepository:
         stmt = stmt.order_by(AlertRow.last_received_at.desc(), AlertRow.id.desc()).limit(limit)
         return [_stored(r) for r in self._session.scalars(stmt)]
 
+    def unmapped_names(self, *, limit: int = 50) -> list[str]:
+        """Names of firing alerts tied to no component (a line in Slack), sorted."""
+        stmt = (
+            select(AlertRow.name)
+            .where(AlertRow.unmapped.is_(True), AlertRow.status == AlertStatus.FIRING.value)
+            .distinct()
+            .order_by(AlertRow.name)
+            .limit(limit)
+        )
+        return list(self._session.scalars(stmt))
+
+    def count_labelled(self, incident_id: int, *, name: str, value: str) -> int:
+        """How many of an incident's occurrences carry ``name=value`` (reads labels only)."""
+        stmt = select(AlertRow.labels).where(AlertRow.incident_id == incident_id)
+        return sum(1 for labels in self._session.scalars(stmt) if labels.get(name) == value)
+
     def occurrences_since(self, fingerprint: str, *, since: datetime) -> int:
         """How many occurrences of a series started since ``since`` (flap detection)."""
         stmt = (
