@@ -18,6 +18,7 @@ snapshot differs from a full recomputation over the same alerts. Run ``python -m
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import statistics
@@ -301,6 +302,28 @@ def table(figures: list[Figure], size: Size) -> str:
     return "\n".join([head, *rows])
 
 
+def write_results(figures: list[Figure], size: Size, *, same: bool) -> None:
+    """Write bench/results/correlation.json (ratios are fractions of the ceilings)."""
+    from bench.common import RESULTS, machine
+
+    rows = [
+        {
+            "figure": f.name,
+            "value": f.value,
+            "unit": f.unit,
+            "ceiling": f.ceiling,
+            "ratio": f.ratio,
+            "met": None if f.ratio is None else f.ratio <= 1,
+            "check": False,
+        }
+        for f in figures
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": "correlation", "size": str(size), "machine": machine(), "rows": rows}
+    payload["incremental_equals_full"] = same
+    (RESULTS / "correlation.json").write_text(json.dumps(payload, indent=2) + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run, print the table, and return 1 when a figure exceeds its ceiling."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -312,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(figures, size))
     print(f"incremental snapshot equals full correlate(): {'yes' if same else 'NO'}")
     over = [f.name for f in figures if f.ratio is not None and f.ratio > 1]
+    write_results(figures, size, same=same)
     if over:
         print("over the ceiling: " + ", ".join(over))
     return 1 if over or not same else 0

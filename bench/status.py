@@ -1,134 +1,84 @@
 """Requests per second of ``GET /api/v1/status`` against an empty endpoint served the same way.
 
-Run as ``python -m bench.status [--seconds S] [--clients C]``. Both apps run in
-this process under uvicorn; the load comes from a separate process with
-keep-alive clients, so the figure is the server's, not the client's. Target:
-the status endpoint reaches at least 70% of the empty endpoint's rate.
+Run as ``python -m bench.status [--quick] [--seconds S] [--clients C]``. The
+monitor runs as ``monitor serve`` (worker running) and the ceiling as
+``bench.ceiling``'s constant ``GET /empty``, both under the same uvicorn
+settings in their own processes; the load comes from a separate process with
+keep-alive clients. Each is measured quiet, then again while another process
+posts a steady alert storm (10-alert webhooks) to the same server, so the
+status read path is measured under concurrent ingest. Target: the status
+endpoint reaches at least 70% of the empty endpoint's rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 
-import httpx
-import uvicorn
-from fastapi import FastAPI
+from bench.common import (
+    Row,
+    Server,
+    background_load,
+    ceiling_serve,
+    database,
+    monitor_serve,
+    report,
+    run_load,
+    webhook_bodies,
+)
 
-from monitor.bootstrap import build_runtime
-from monitor.demo import running_server
-from monitor.domain import Alert, AlertStatus
-from monitor.services.accept import accept_delivery
-from monitor.settings import Settings
-
-REPO = Path(__file__).resolve().parent.parent
 TARGET = 0.70
-
-
-def hammer(url: str, seconds: float, clients: int, out: multiprocessing.Queue[int]) -> None:
-    """Issue GETs from ``clients`` threads for ``seconds``; put the count of 2xx answers."""
-    done = [0] * clients
-    stop = time.monotonic() + seconds
-
-    def run(slot: int) -> None:
-        with httpx.Client(timeout=10) as client:
-            while time.monotonic() < stop:
-                if client.get(url).status_code == 200:
-                    done[slot] += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put(sum(done))
+INGEST_WEBHOOKS_PER_S = 20.0
 
 
 def rate(url: str, *, seconds: float, clients: int) -> float:
-    """Requests per second answered 200, measured from another process."""
-    ctx = multiprocessing.get_context("spawn")
-    queue: multiprocessing.Queue[int] = ctx.Queue()
-    warm = ctx.Process(target=hammer, args=(url, 1.0, clients, queue))
-    warm.start()
-    queue.get()
-    warm.join()
-    proc = ctx.Process(target=hammer, args=(url, seconds, clients, queue))
-    proc.start()
-    count = queue.get()
-    proc.join()
-    return count / seconds
+    """Requests per second answered 2xx, measured from another process."""
+    run_load(url, [], method="GET", concurrency=clients, seconds=1.0)
+    result = run_load(url, [], method="GET", concurrency=clients, seconds=seconds)
+    return result.ok / result.seconds
 
 
-@contextmanager
-def empty_app(port: int) -> Iterator[str]:
-    """The ceiling: an async FastAPI GET endpoint returning a constant (as /status is async)."""
-    app = FastAPI()
-
-    @app.get("/empty")
-    async def empty() -> dict[str, bool]:
-        return {"ok": True}
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/empty"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+def both(
+    server: Server, get: str, post: str, *, seconds: float, clients: int
+) -> tuple[float, float]:
+    """(quiet rate, rate under concurrent ingest) of ``get``."""
+    quiet = rate(f"{server.url}{get}", seconds=seconds, clients=clients)
+    bodies = webhook_bodies(count=int(INGEST_WEBHOOKS_PER_S * (seconds + 10)), per_body=10)
+    with background_load(f"{server.url}{post}", bodies, concurrency=4, rate=INGEST_WEBHOOKS_PER_S):
+        time.sleep(1.0)
+        busy = rate(f"{server.url}{get}", seconds=seconds, clients=clients)
+    return quiet, busy
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure both rates, print the ratio, exit 1 when under the target."""
+    """Measure both rates quiet and under ingest; print, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args(argv)
-    with empty_app(18941) as url:
-        ceiling = rate(url, seconds=args.seconds, clients=args.clients)
-    settings = Settings(
-        data_dir=Path(tempfile.mkdtemp(prefix="bench-status-")),
-        catalog_path=REPO / "examples" / "catalog.yaml",
-        require_auth=False,
+    seconds = args.seconds or (3.0 if args.quick else 10.0)
+    with database("sqlite") as db, ceiling_serve(database_url=db) as server:
+        ceiling = both(server, "/empty", "/ingest", seconds=seconds, clients=args.clients)
+    with database("sqlite") as db, monitor_serve(database_url=db) as server:
+        value = both(
+            server,
+            "/api/v1/status",
+            "/api/v1/ingest/alertmanager",
+            seconds=seconds,
+            clients=args.clients,
+        )
+    rows = []
+    for label, v, c in (("quiet", value[0], ceiling[0]), ("under ingest", value[1], ceiling[1])):
+        row = Row(f"GET /api/v1/status, {label}", v, "req/s", c, f"ratio ≥ {TARGET}")
+        row.met = (row.ratio or 0) >= TARGET
+        rows.append(row)
+    title = (
+        f"status read path: {args.clients} keep-alive clients in another process, "
+        f"ingest {INGEST_WEBHOOKS_PER_S:.0f} x 10-alert webhooks/s alongside"
     )
-    runtime = build_runtime(settings)
-    now = datetime.now(UTC)
-    down = Alert(
-        fingerprint="0123456789abcdef",
-        source="events",
-        status=AlertStatus.FIRING,
-        labels={"alertname": "PostgresDown", "service": "postgres", "role": "primary"},
-        annotations={},
-        starts_at=now,
-    )
-    accept_delivery(
-        runtime.store,
-        source="events",
-        body=b"{}",
-        alerts=[down],
-        rejected=[],
-        received_at=now,
-        endpoint="bench",
-    )
-    runtime.pipeline.process_pending(now=now)
-    with running_server(runtime, host="127.0.0.1", port=18942, start_worker=False) as base:
-        value = rate(f"{base}/api/v1/status", seconds=args.seconds, clients=args.clients)
-    runtime.close()
-    ratio = value / ceiling
-    print(f"status endpoint throughput, {args.clients} keep-alive clients in another process")
-    print(f"{'figure':36} {'value':>10} {'ceiling':>10} {'ratio':>7} {'target':>7}")
-    name = "GET /api/v1/status (req/s)"
-    print(f"{name:36} {value:10.1f} {ceiling:10.1f} {ratio:7.2f} {TARGET:7.2f}")
-    return 0 if ratio >= TARGET else 1
+    report("status", title, rows)
+    return 0
 
 
 if __name__ == "__main__":
