@@ -19,6 +19,12 @@ import threading
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+KEEPALIVES = (
+    "SELECT set_config('tcp_keepalives_idle', '10', false),"
+    " set_config('tcp_keepalives_interval', '5', false),"
+    " set_config('tcp_keepalives_count', '3', false)"
+)
+
 
 def lock_key(database: str, schema: str) -> int:
     """The advisory-lock key of one deployment: two schemas of one database do not share it."""
@@ -45,6 +51,10 @@ class LeaderLock:
             self._drop()
             try:
                 connection = self._engine.connect()
+                # If this host vanishes without closing the socket, the server would
+                # keep the session, and the lock, for the kernel's default two
+                # hours; keepalives end it within about half a minute.
+                connection.execute(text(KEEPALIVES))
                 if self._key is None:
                     database, schema = connection.execute(
                         text("SELECT current_database(), current_schema()")
