@@ -22,7 +22,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(rt: RuntimeDep) -> JSONResponse:
-    """Ready when the database answers at the expected schema and the worker runs."""
+    """Ready when the database answers at the expected schema, takes writes, and the worker runs."""
     checks: dict[str, str] = {}
     try:
         rt.store.ping()
@@ -30,11 +30,19 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
         checks["schema"] = "ok" if migrate.is_current(rt.store.engine) else "outdated"
     except StoreUnavailableError as exc:
         checks["database"] = f"unavailable: {exc}"
+    failure = rt.store.recheck_writes()
+    if failure is not None:
+        since = failure.since.isoformat(timespec="seconds")
+        checks["writes"] = f"failing since {since}: {failure.reason}"[:500]
+    else:
+        checks["writes"] = "ok"
     checks["worker"] = "ok" if rt.worker.alive else "stopped"
     if rt.worker.last_error:
         checks["worker_last_error"] = rt.worker.last_error[:500]
     checks["catalog"] = f"ok ({len(rt.catalog.components)} components)"
-    ready = all(v == "ok" for k, v in checks.items() if k in {"database", "schema", "worker"})
+    ready = all(
+        v == "ok" for k, v in checks.items() if k in {"database", "schema", "writes", "worker"}
+    )
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 

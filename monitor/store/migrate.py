@@ -9,6 +9,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from monitor.errors import StoreUnavailableError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -43,8 +46,15 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def is_current(engine: Engine) -> bool:
-    """True when the database schema is the one this code expects."""
-    return current_revision(engine) == head_revision()
+    """True when the database schema is the one this code expects.
+
+    Raises StoreUnavailableError when the database cannot be read, so readiness
+    answers "unavailable" rather than failing itself.
+    """
+    try:
+        return current_revision(engine) == head_revision()
+    except DBAPIError as exc:
+        raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
 
 
 def _script_config() -> Config:

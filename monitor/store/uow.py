@@ -9,6 +9,11 @@ API can answer 503 and the sender retries.
 
 from __future__ import annotations
 
+import shutil
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import Engine, event
@@ -28,12 +33,54 @@ from monitor.store.repositories.subscriptions import SubscriptionRepository
 from monitor.store.repositories.tokens import TokenRepository
 from monitor.store.repositories.touchpoints import TouchpointHistoryRepository
 
+MIN_FREE_BYTES = 1024 * 1024
+"""Below this much free space beside an SQLite file, a store that failed a write stays not ready."""
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """The first of an unbroken run of failed commits, and the latest reason."""
+
+    since: datetime
+    reason: str
+
+
+class WriteHealth:
+    """Whether the last commits went through.
+
+    A full disk or a read-only file still answers ``SELECT 1``; only a write
+    shows it. Every commit reports here, so readiness can say "not writable"
+    from what ingestion and the worker really met, without writing itself.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._failure: WriteFailure | None = None
+
+    def succeeded(self) -> None:
+        """A commit went through: the store is writable again."""
+        if self._failure is not None:
+            with self._guard:
+                self._failure = None
+
+    def failed(self, reason: str) -> None:
+        """A commit failed because the database could not take it."""
+        with self._guard:
+            since = self._failure.since if self._failure else datetime.now(UTC)
+            self._failure = WriteFailure(since=since, reason=reason)
+
+    @property
+    def failure(self) -> WriteFailure | None:
+        """The current run of failures, or None when the last commit went through."""
+        return self._failure
+
 
 class UnitOfWork:
     """A transaction with the repositories that work inside it."""
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], health: WriteHealth | None = None) -> None:
         self._factory = factory
+        self._health = health or WriteHealth()
         self._session: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
@@ -44,6 +91,8 @@ class UnitOfWork:
         kept: list[object] = []
         event.listen(self._session, "loaded_as_persistent", lambda _s, obj: kept.append(obj))
         event.listen(self._session, "pending_to_persistent", lambda _s, obj: kept.append(obj))
+        self._wrote = False
+        event.listen(self._session, "after_flush", self._note_write)
         self.inbox = InboxRepository(self._session)
         self.alerts = AlertRepository(self._session)
         self.incidents = IncidentRepository(self._session)
@@ -70,16 +119,27 @@ class UnitOfWork:
             session.close()
             self._session = None
         if isinstance(exc, OperationalError | DBAPIError) and _is_unavailable(exc):
+            if _is_write_refusal(exc):
+                self._health.failed(str(exc.orig))
             raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
 
     def commit(self) -> None:
         """Make everything done in this unit of work durable."""
+        session = self._require()
+        wrote = self._wrote or bool(session.new or session.dirty or session.deleted)
         try:
-            self._require().commit()
+            session.commit()
         except (OperationalError, DBAPIError) as exc:
             if _is_unavailable(exc):
+                self._health.failed(str(exc.orig))
                 raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
             raise
+        if wrote:
+            # a commit with nothing in it goes through on a read-only or full disk
+            self._health.succeeded()
+
+    def _note_write(self, *_: object) -> None:
+        self._wrote = True
 
     def flush(self) -> None:
         """Send pending changes so generated ids are known, without committing."""
@@ -96,11 +156,12 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.write_health = WriteHealth()
         self._factory = sessionmaker(engine, expire_on_commit=False)
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work; use it in a ``with`` block."""
-        return UnitOfWork(self._factory)
+        return UnitOfWork(self._factory, self.write_health)
 
     def ping(self) -> None:
         """Raise StoreUnavailableError unless the database answers a trivial query."""
@@ -110,8 +171,51 @@ class Store:
         except (OperationalError, DBAPIError) as exc:
             raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
 
+    def recheck_writes(self) -> WriteFailure | None:
+        """After a failed commit, try one harmless write; returns the failure if it persists.
+
+        Without this, a store that failed once would stay "not writable" until
+        some traffic happened to commit, and a load balancer that stops sending
+        traffic to a non-ready process would never let it recover.
+        """
+        if self.write_health.failure is None:
+            return None
+        room = self._free_bytes()
+        if room is not None and room < MIN_FREE_BYTES:
+            # A no-op write can still fit in the WAL's slack; a batch of alerts cannot.
+            self.write_health.failed(f"database or disk is full ({room} bytes free)")
+            return self.write_health.failure
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+                connection.commit()
+        except (OperationalError, DBAPIError) as exc:
+            self.write_health.failed(str(exc.orig))
+            return self.write_health.failure
+        self.write_health.succeeded()
+        return None
+
+    def _free_bytes(self) -> int | None:
+        """Free space beside an SQLite file (None for a server database)."""
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return None
+        try:
+            return shutil.disk_usage(Path(database).resolve().parent).free
+        except OSError:
+            return None
+
 
 def _is_unavailable(exc: DBAPIError) -> bool:
     # Connection loss, lock timeouts and a read-only or full disk are the
     # database not being usable right now; integrity errors are bugs.
     return isinstance(exc, OperationalError) or exc.connection_invalidated
+
+
+_WRITE_REFUSALS = ("readonly", "read-only", "disk is full", "no space left", "disk i/o error")
+
+
+def _is_write_refusal(exc: DBAPIError) -> bool:
+    # A flush inside the block (before commit) meets a full disk too.
+    text = str(exc.orig).lower()
+    return any(marker in text for marker in _WRITE_REFUSALS)
