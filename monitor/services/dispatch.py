@@ -98,6 +98,21 @@ class Dispatcher:
                 self._comms.plan(uow, active)
                 uow.commit()
 
+    def recover(self) -> int:
+        """Take back, now, the rows a previous leader claimed and never settled.
+
+        Only the leader dispatches, so when this process becomes the leader a
+        claimed row belongs to a process that is gone; waiting for its lease
+        would hold messages and timers back for minutes after a crash. The
+        delivery stage still checks whether an interrupted attempt got through.
+        """
+        with self._store.unit_of_work() as uow:
+            released = uow.outbox.release_claims(now=self._clock())
+            uow.commit()
+        if released:
+            log.info("took back %d notifications claimed by a previous leader", released)
+        return released
+
     def run_once(self, *, rounds: int = 5) -> int:
         """Deliver every due row (and what due timers plan); returns how many rows were handled."""
         handled = 0

@@ -119,6 +119,8 @@ class Worker:
                     continue
                 if not rebuilt:
                     self._pipeline.rebuild()
+                    if self._dispatcher is not None:
+                        self._dispatcher.recover()
                     rebuilt = True
                 done = self.run_once()
                 self.last_error = None

@@ -152,6 +152,17 @@ class OutboxRepository:
             stmt = stmt.with_for_update(skip_locked=True)
         return [_item(r) for r in self._session.scalars(stmt)]
 
+    def release_claims(self, *, now: datetime) -> int:
+        """Make every claimed row due now; returns how many (for a new leader after a crash)."""
+        rows = list(
+            self._session.scalars(
+                select(OutboxRow).where(OutboxRow.status == OutboxStatus.SENDING.value)
+            )
+        )
+        for row in rows:
+            row.claimed_until = now
+        return len(rows)
+
     def claim(self, item_id: int, *, until: datetime) -> None:
         """Mark a row as being delivered until ``until`` (then another attempt may take it)."""
         row = self._session.get_one(OutboxRow, item_id)
