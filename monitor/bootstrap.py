@@ -144,7 +144,9 @@ def build_comms(
     lookup: Lookup | None = None
     if settings.slack_token is not None:
         client = slack_client(
-            token=settings.slack_token.get_secret_value(), base_url=settings.slack_base_url
+            token=settings.slack_token.get_secret_value(),
+            base_url=settings.slack_base_url,
+            timeout=settings.slack_timeout_seconds,
         )
         slack = lookup = SlackNotifier(client)
     secret = settings.webhook_signing_secret
@@ -154,7 +156,10 @@ def build_comms(
         timeout_seconds=settings.webhook_timeout_seconds,
         fallback=sink,
     )
-    policy = RetryPolicy()
+    policy = RetryPolicy(
+        first=timedelta(seconds=settings.notify_retry_first_seconds),
+        cap=timedelta(seconds=settings.notify_retry_cap_seconds),
+    )
     dispatcher = Dispatcher(
         store=store,
         comms=comms,

@@ -26,6 +26,21 @@ from monitor.store.leader import LeaderLock
 log = logging.getLogger(__name__)
 
 
+MAX_POLL_BACKOFF = timedelta(minutes=5)
+
+
+def poll_backoff(interval_seconds: float, failures: int) -> timedelta:
+    """How long the poller waits after ``failures`` failed polls in a row: doubling, capped.
+
+    A Prometheus that is down or overloaded gets fewer queries, not a
+    steady stream of them on top of its trouble.
+    """
+    if failures <= 0:
+        return timedelta(0)
+    wait = timedelta(seconds=interval_seconds * 2 ** min(failures - 1, 16))
+    return max(timedelta(seconds=interval_seconds), min(wait, MAX_POLL_BACKOFF))
+
+
 class Scheduler:
     """Owns the APScheduler instance and the jobs it runs."""
 
@@ -49,6 +64,9 @@ class Scheduler:
         self._clock = clock
         self._scheduler: BackgroundScheduler | None = None
         self._client: PrometheusQuery | None = None
+        self.poll_failures = 0
+        """Polls failed in a row; the poller waits longer after each (see ``poll_backoff``)."""
+        self._next_poll_at: datetime | None = None
 
     def start(self) -> None:
         """Start the jobs that the settings enable."""
@@ -107,17 +125,31 @@ class Scheduler:
     def poll_once(self) -> bool:
         """Poll Prometheus once if this process leads; True when something was accepted."""
         url = self._settings.prometheus_url
+        now = self._clock()
         if not url or not self._leader.held():
+            return False
+        if self._next_poll_at is not None and now < self._next_poll_at:
             return False
         if self._client is None:
             self._client = connect_prometheus(
                 url, timeout_seconds=self._settings.prometheus_timeout_seconds
             )
         try:
-            accepted = poll_prometheus(self._store, client=self._client, now=self._clock())
-        except Exception:  # a down Prometheus must not stop the schedule
-            log.exception("polling Prometheus at %s failed", url)
+            accepted = poll_prometheus(self._store, client=self._client, now=now)
+        except Exception as exc:  # a down Prometheus must not stop the schedule
+            self.poll_failures += 1
+            wait = poll_backoff(self._settings.prometheus_poll_seconds, self.poll_failures)
+            self._next_poll_at = now + wait
+            log.warning(
+                "polling Prometheus at %s failed %d time(s) in a row, next try in %ds: %s",
+                url,
+                self.poll_failures,
+                wait.total_seconds(),
+                exc,
+            )
             return False
+        self.poll_failures = 0
+        self._next_poll_at = None
         if accepted is not None:
             self._worker.wake()
         return accepted is not None

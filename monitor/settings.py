@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_base_url: str = "https://slack.com/api/"
+    notify_retry_first_seconds: float = Field(
+        default=10.0, gt=0, description="Wait after a failed delivery; doubled each attempt."
+    )
+    notify_retry_cap_seconds: float = Field(
+        default=600.0, gt=0, description="The longest wait between two delivery attempts."
+    )
+    slack_timeout_seconds: int = Field(
+        default=10, ge=1, le=120, description="How long one Slack API call may take."
+    )
     slack_edit_interval_seconds: int = Field(
         default=60, ge=0, description="At most one chat.update of a head message per interval."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from monitor.domain import (
     ComponentHealth,
@@ -59,6 +59,10 @@ class TouchpointStatusRead(BaseModel):
     incident_ids: list[int] | None = None
     affected_customers: IntervalRead | None = None
     estimate_at: datetime | None = None
+    estimate_stale: str | None = Field(
+        default=None,
+        description="Set when the figure is an earlier one kept because a source is unreachable.",
+    )
 
 
 class IncidentStatusRead(BaseModel):
@@ -128,6 +132,7 @@ def _touchpoint(t: TouchpointStatus, *, internal: bool, counts: bool) -> Touchpo
     if internal or counts:
         read.affected_customers = IntervalRead.of(t.affected_customers)
         read.estimate_at = t.estimate_at
+        read.estimate_stale = t.estimate_stale
     return read
 
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from prometheus_api_client import PrometheusConnect
+from urllib3.util.retry import Retry
 
 from monitor.domain import Alert, AlertStatus
 from monitor.ingest.fingerprint import labelset_fingerprint
@@ -68,13 +69,28 @@ class PollResult:
     """Series that could not be read (malformed answers), for logs; never fatal."""
 
 
+def prometheus_retry() -> Retry:
+    """One quick retry of a refused or overloaded request, no more.
+
+    The library's default (three retries with a doubling back-off) holds the
+    calling thread for seconds per query while Prometheus is down; the
+    monitor's own schedule (the next poll, the next estimate) is the retry.
+    """
+    return Retry(
+        total=1,
+        backoff_factor=0.2,
+        status_forcelist=[429, 502, 503, 504],
+        allowed_methods=["GET", "POST"],
+    )
+
+
 def connect_prometheus(
     url: str, *, timeout_seconds: float, verify_tls: bool = True
 ) -> PrometheusQuery:
     """Build a ``PrometheusConnect`` with an explicit timeout (the library has none)."""
     # The library annotates ``timeout`` as int but hands it to requests, which takes floats.
     client: PrometheusQuery = PrometheusConnect(
-        url, disable_ssl=not verify_tls, timeout=timeout_seconds
+        url, disable_ssl=not verify_tls, timeout=timeout_seconds, retry=prometheus_retry()
     )
     return client
 

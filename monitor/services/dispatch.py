@@ -32,6 +32,7 @@ from monitor.notify.export import QUERY_ROLE, export_customer_ids
 from monitor.notify.stages import Deliverer
 from monitor.playbooks import template_context
 from monitor.services.comms import Comms
+from monitor.services.holdback import SLACK_ACTIONS, Holdback
 from monitor.store import Store, UnitOfWork
 from monitor.store.repositories.outbox import OutboxItem, OutboxStatus, SlackThread
 
@@ -42,8 +43,6 @@ LEASE = timedelta(minutes=2)
 WAIT_FOR_HEAD = timedelta(seconds=5)
 REVIEW_EVERY = timedelta(seconds=30)
 """How often active incidents are planned again: durations grow and estimates arrive."""
-
-_SLACK = (IntentAction.SLACK_POST, IntentAction.PAGE, IntentAction.SLACK_HEAD_UPDATE)
 
 
 @dataclass(frozen=True)
@@ -116,17 +115,30 @@ class Dispatcher:
     def run_once(self, *, rounds: int = 5) -> int:
         """Deliver every due row (and what due timers plan); returns how many rows were handled."""
         handled = 0
+        holdback = Holdback()
         for _ in range(rounds):
             claimed = self.claim_due()
             for item in claimed:
+                held = holdback.held_until(item.action)
+                if held is not None:
+                    self._hold(item, until=held)
+                    continue
                 try:
-                    self.handle(item)
+                    delivery = self.handle(item)
                 except Exception:  # one bad row must not stop the others
                     log.exception("notification %s failed", item.id)
+                    continue
+                if delivery is not None and delivery.retry_at is not None:
+                    holdback.failed(item.action, retry_at=delivery.retry_at)
             handled += len(claimed)
             if not claimed:
                 break
         return handled
+
+    def _hold(self, item: OutboxItem, *, until: datetime) -> None:
+        with self._store.unit_of_work() as uow:
+            uow.outbox.hold(item.id, due_at=until)
+            uow.commit()
 
     def claim_due(self) -> list[OutboxItem]:
         """Claim the due rows for this process (step 1)."""
@@ -138,28 +150,32 @@ class Dispatcher:
             uow.commit()
         return [_claimed(i) for i in due]
 
-    def handle(self, item: OutboxItem) -> None:
-        """Deliver one claimed row and record what happened (steps 2 and 3)."""
+    def handle(self, item: OutboxItem) -> Delivery | None:
+        """Deliver one claimed row and record what happened (steps 2 and 3).
+
+        Returns the outside channel's answer, or None when none was asked.
+        """
         if item.action is IntentAction.TIMER:
             self._fire_timer(item)
-            return
+            return None
         if item.action is IntentAction.EXPORT_CUSTOMER_IDS:
             self._export(item)
-            return
+            return None
         if item.action is IntentAction.STATUS_PAGE:
             self._publish(item)
-            return
+            return None
         with self._store.unit_of_work() as uow:
             prepared = self._prepare(uow, item)
             if prepared.message is None:
                 self._settle(uow, item, prepared)
                 uow.commit()
-                return
-        stage = self._slack if item.action in _SLACK else self._calls
+                return None
+        stage = self._slack if item.action in SLACK_ACTIONS else self._calls
         delivery = stage.deliver(prepared.message, attempt=item.attempts)
         with self._store.unit_of_work() as uow:
             self.record(uow, item, delivery, prepared=prepared)
             uow.commit()
+        return delivery
 
     def _prepare(self, uow: UnitOfWork, item: OutboxItem) -> Prepared:
         payload = item.payload
@@ -385,7 +401,7 @@ class Dispatcher:
         where = f" in {item.channel}" if item.channel else ""
         target = item.payload.get("target") or item.payload.get("touchpoint") or ""
         what = f"{item.action.value}{where}" + (f" ({target})" if target else "")
-        kind = EventKind.MESSAGE_SENT if item.action in _SLACK else EventKind.PLAYBOOK_STEP
+        kind = EventKind.MESSAGE_SENT if item.action in SLACK_ACTIONS else EventKind.PLAYBOOK_STEP
         uow.incidents.add_event(
             item.incident_id,
             at=self._clock(),

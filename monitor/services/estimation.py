@@ -32,6 +32,15 @@ from monitor.store import Store
 
 log = logging.getLogger(__name__)
 SOURCE = "impact"
+UNREACHABLE = "unreachable"
+"""What the estimators' quality notes say when a source did not answer."""
+CARRIED = (
+    "affected_customers",
+    "affected_so_far",
+    "failed_interactions",
+    "exposed_customers",
+    "methods",
+)
 RESOLVED_LOOKBACK = 500
 """How many of the most recent resolved incidents are checked for a missing final estimate."""
 
@@ -86,6 +95,7 @@ def estimate_incident(
     """
     with store.unit_of_work() as uow:
         incident = uow.incidents.get(incident_id)
+        previous = _latest_estimate_event(uow.incidents.timeline(incident_id))
     final = incident.state is IncidentState.RESOLVED
     end = incident.resolved_at if final and incident.resolved_at else now
     touchpoints = _touchpoints(incident, catalog)
@@ -100,10 +110,13 @@ def estimate_incident(
         live=not final,
         failed_components=incident.components,
     )
+    entries = {i.estimate.touchpoint: _entry(i) for i in impacts}
+    stale = _carry_forward(entries, previous)
     data: dict[str, object] = {
-        "final": final,
+        # a final figure read while a source was down is not final: try again next tick
+        "final": final and not stale,
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "touchpoints": {i.estimate.touchpoint: _entry(i) for i in impacts},
+        "touchpoints": entries,
     }
     with store.unit_of_work() as uow:
         uow.incidents.add_event(
@@ -111,7 +124,7 @@ def estimate_incident(
             at=now,
             kind=EventKind.ESTIMATE_UPDATED,
             source=SOURCE,
-            summary=_summary(impacts_data=data, final=final),
+            summary=_summary(impacts_data=data, final=bool(data["final"])),
             data=data,
         )
         uow.commit()
@@ -124,6 +137,43 @@ def _touchpoints(incident: Incident, catalog: Catalog) -> list[str]:
     if unknown:
         log.warning("incident %s names touchpoints not in the catalog: %s", incident.id, unknown)
     return [tp for tp in catalog.touchpoints if tp in names]
+
+
+def _latest_estimate_event(events: Sequence[IncidentEvent]) -> IncidentEvent | None:
+    found: IncidentEvent | None = None
+    for event in events:
+        if event.kind is EventKind.ESTIMATE_UPDATED:
+            found = event
+    return found
+
+
+def _carry_forward(
+    entries: dict[str, dict[str, object]], previous: IncidentEvent | None
+) -> list[str]:
+    """Keep the last figures of touchpoints whose sources were unreachable; returns those.
+
+    An outage of Prometheus (or the operational database) during an incident
+    must not turn "1,240 customers affected" into "unknown" or a smaller
+    fallback figure: the previous estimate stays, marked stale since it was
+    made, with the reason, until the sources answer again.
+    """
+    earlier = previous.data.get("touchpoints") if previous is not None else None
+    if previous is None or not isinstance(earlier, Mapping):
+        return []
+    stale: list[str] = []
+    for touchpoint, entry in entries.items():
+        quality = entry.get("quality")
+        reasons = [q for q in quality if UNREACHABLE in q] if isinstance(quality, list) else []
+        before = earlier.get(touchpoint)
+        if not reasons or not isinstance(before, Mapping) or not before.get("affected_customers"):
+            continue
+        was = before.get("stale")
+        since = was.get("since") if isinstance(was, Mapping) else previous.at.isoformat()
+        for key in CARRIED:
+            entry[key] = before.get(key)
+        entry["stale"] = {"since": since, "reason": "; ".join(str(r) for r in reasons)}
+        stale.append(touchpoint)
+    return stale
 
 
 def _last_estimate(events: Sequence[IncidentEvent]) -> tuple[datetime, bool] | None:
@@ -144,7 +194,10 @@ def _summary(*, impacts_data: Mapping[str, object], final: bool) -> str:
             if affected is None:
                 parts.append(f"{tp} unknown (no data to estimate from)")
             else:
-                parts.append(f"{tp} {affected['estimate']} [{affected['low']}–{affected['high']}]")
+                figure = f"{tp} {affected['estimate']} [{affected['low']}–{affected['high']}]"
+                if figures.get("stale"):
+                    figure += f" (stale since {figures['stale']['since']})"
+                parts.append(figure)
     label = "Final impact" if final else "Impact so far"
     return f"{label}: " + ("; ".join(parts) if parts else "no touchpoint")
 

@@ -42,6 +42,8 @@ class TouchpointStatus:
     affected_customers: Interval | None
     """The latest estimate from the open incidents that hurt it (None: no estimate yet)."""
     estimate_at: datetime | None
+    estimate_stale: str | None = None
+    """Why the estimate is an earlier figure kept (a source unreachable), and since when."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def _touchpoint_status(
     estimates: Mapping[int, object],
 ) -> TouchpointStatus:
     hurting = [i for i in incidents if touchpoint in i.touchpoints]
-    best: tuple[Interval, datetime] | None = None
+    best: tuple[Interval, datetime, str | None] | None = None
     for incident in hurting:
         event = estimates.get(incident.id)
         found = _affected(event, touchpoint)
@@ -137,10 +139,11 @@ def _touchpoint_status(
         incident_ids=tuple(sorted(i.id for i in hurting)),
         affected_customers=best[0] if best else None,
         estimate_at=best[1] if best else None,
+        estimate_stale=best[2] if best else None,
     )
 
 
-def _affected(event: object, touchpoint: str) -> tuple[Interval, datetime] | None:
+def _affected(event: object, touchpoint: str) -> tuple[Interval, datetime, str | None] | None:
     """The affected-customers interval for a touchpoint from an estimate event, if present."""
     data = getattr(event, "data", None)
     at = getattr(event, "at", None)
@@ -161,7 +164,11 @@ def _affected(event: object, touchpoint: str) -> tuple[Interval, datetime] | Non
         )
     except (KeyError, TypeError, ValueError):
         return None
-    return interval, at
+    stale = entry.get("stale")
+    note = (
+        f"since {stale.get('since')}: {stale.get('reason')}" if isinstance(stale, Mapping) else None
+    )
+    return interval, at, note
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 
 from monitor.impact.ports import QueryError, RangeSeries, SourceUnavailableError
+from monitor.ingest.prometheus_poller import prometheus_retry
 
 
 class PrometheusMetrics:
@@ -23,7 +24,9 @@ class PrometheusMetrics:
 
     def __init__(self, url: str, *, timeout_seconds: float, verify_tls: bool = True) -> None:
         # The library annotates ``timeout`` as int but hands it to requests, which takes floats.
-        self._client = PrometheusConnect(url, disable_ssl=not verify_tls, timeout=timeout_seconds)
+        self._client = PrometheusConnect(
+            url, disable_ssl=not verify_tls, timeout=timeout_seconds, retry=prometheus_retry()
+        )
         self.url = url
 
     def instant(self, query: str, *, at: datetime) -> list[float]:

@@ -197,6 +197,14 @@ class OutboxRepository:
         if error is not None:
             row.last_error = error[:4000]
 
+    def hold(self, item_id: int, *, due_at: datetime) -> None:
+        """Give a claimed row back untried: pending until ``due_at``, its attempt not counted."""
+        row = self._session.get_one(OutboxRow, item_id)
+        row.status = OutboxStatus.PENDING.value
+        row.claimed_until = None
+        row.due_at = due_at
+        row.attempts = max(0, row.attempts - 1)
+
     def remember_result(self, item_id: int, result: Mapping[str, Any]) -> None:
         """Keep a partial result (e.g. a Slack ts) before the row is finished."""
         row = self._session.get_one(OutboxRow, item_id)
