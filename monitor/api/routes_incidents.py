@@ -98,10 +98,10 @@ def list_incidents(
 
 @router.get("/{incident_id}", dependencies=read)
 def read_incident(incident_id: IncidentId, rt: RuntimeDep) -> IncidentDetail:
-    """One incident with its timeline and alerts."""
+    """One incident with its timeline (and those of incidents merged into it) and alerts."""
     with rt.store.unit_of_work() as uow:
         incident = uow.incidents.get(incident_id)
-        timeline = uow.incidents.timeline(incident_id)
+        timeline = uow.incidents.timeline(incident_id, with_merged=True)
         alerts = uow.alerts.of_incident(incident_id)
     return IncidentDetail(
         **IncidentRead.of(incident).model_dump(),

@@ -138,6 +138,8 @@ class EventRead(BaseModel):
     """One timeline entry."""
 
     id: int
+    incident_id: int
+    """The incident it was recorded on: another one for events of a merged incident."""
     at: datetime
     kind: EventKind
     source: str
@@ -149,6 +151,7 @@ class EventRead(BaseModel):
         """The API view of a timeline entry."""
         return cls(
             id=event.id,
+            incident_id=event.incident_id,
             at=event.at,
             kind=event.kind,
             source=event.source,

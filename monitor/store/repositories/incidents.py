@@ -189,14 +189,30 @@ class IncidentRepository:
         self._session.flush()
         return row.id
 
-    def timeline(self, incident_id: int) -> list[IncidentEvent]:
-        """An incident's timeline in the order things happened."""
+    def timeline(self, incident_id: int, *, with_merged: bool = False) -> list[IncidentEvent]:
+        """An incident's timeline in the order things happened.
+
+        ``with_merged`` adds the timelines of the incidents merged into it (at
+        any depth), as people read it: the merged incident's first alert is
+        when this failure was detected. Each event keeps its own incident id.
+        """
+        ids = [incident_id, *self.absorbed(incident_id)] if with_merged else [incident_id]
         stmt = (
             select(IncidentEventRow)
-            .where(IncidentEventRow.incident_id == incident_id)
+            .where(IncidentEventRow.incident_id.in_(ids))
             .order_by(IncidentEventRow.at, IncidentEventRow.id)
         )
         return [event_from_row(r) for r in self._session.scalars(stmt)]
+
+    def absorbed(self, incident_id: int) -> list[int]:
+        """Ids of the incidents merged into this one, directly or through another merge."""
+        found: list[int] = []
+        frontier = [incident_id]
+        while frontier:
+            stmt = select(IncidentRow.id).where(IncidentRow.merged_into_id.in_(frontier))
+            frontier = [i for i in self._session.scalars(stmt) if i not in found]
+            found.extend(frontier)
+        return found
 
     def page(
         self,

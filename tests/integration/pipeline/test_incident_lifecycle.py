@@ -61,6 +61,12 @@ def test_an_alert_on_a_shared_database_merges_the_incidents_it_explains(
     assert survivor["firing_alerts"] == 3
     assert survivor["root_cause_hint"] == "db-primary-eu"
     assert "merged" in [e["kind"] for e in survivor["timeline"]]
+    # the survivor's timeline now tells the merged incident's story too, in order
+    fired = [e for e in survivor["timeline"] if e["kind"] == "alert_fired"]
+    assert {e["incident_id"] for e in fired} == {live[0]["id"], merged[0]["id"]}
+    assert len(fired) == 3
+    times = [e["at"] for e in survivor["timeline"]]
+    assert times == sorted(times)
     # the merged incident's timeline stays, and says where it went
     gone = harness.incident(merged[0]["id"])
     assert gone["state"] == "resolved"
