@@ -8,6 +8,7 @@ ceiling is exceeded.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -15,6 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.common import RESULTS, machine
 from monitor.sim.generate import generate
 from monitor.sim.scenario import load_scenario
 
@@ -47,6 +49,24 @@ def main(argv: list[str] | None = None) -> int:
             f"{manifest['metrics_bytes'] / 1e6:.0f} MB; opdb: {db_bytes / 1e6:.0f} MB; "
             f"transactions: {manifest['rows']['transactions']}"
         )
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "benchmark": "sim_generate",
+            "machine": machine(),
+            "customers": args.customers,
+            "weeks": args.weeks,
+            "rows": [
+                {
+                    "figure": f"{args.weeks} weeks x {args.customers} customers, seconds",
+                    "value": round(elapsed, 2),
+                    "ceiling": CEILING_S,
+                    "ratio": round(CEILING_S / elapsed, 2),
+                }
+            ],
+            "series": manifest["series"],
+            "transactions": manifest["rows"]["transactions"],
+        }
+        (RESULTS / "sim_generate.json").write_text(json.dumps(payload, indent=2) + "\n")
     finally:
         if args.keep is None:
             shutil.rmtree(out, ignore_errors=True)
