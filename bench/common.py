@@ -161,6 +161,8 @@ def monitor_serve(*, database_url: str, **settings: Any) -> Iterator[Server]:
         "MONITOR_PORT": str(port),
         "MONITOR_REQUIRE_AUTH": "false",
         "MONITOR_LOG_LEVEL": "WARNING",
+        # the load comes from one address: measure the pipeline, not the per-credential limit
+        "MONITOR_INGEST_RATE_PER_SECOND": "0",
     }
     env |= {f"MONITOR_{k.upper()}": str(v) for k, v in settings.items()}
     command = [sys.executable, "-m", "monitor.cli", "serve", "--host", "127.0.0.1"]

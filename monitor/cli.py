@@ -7,6 +7,8 @@ This is the only place that turns errors into exit codes: 0 success,
 from __future__ import annotations
 
 import logging
+import os
+import pwd
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -130,7 +132,9 @@ def token_create(
     """Create a token and print it once; only its digest is stored."""
     store = _store()
     try:
-        token, record = create_token(store, name=name, scopes=scope, now=utc_now())
+        token, record = create_token(
+            store, name=name, scopes=scope, actor=cli_actor(), now=utc_now()
+        )
     except MonitorError as exc:
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(1) from exc
@@ -157,12 +161,24 @@ def token_revoke(token_id: Annotated[int, typer.Argument()]) -> None:
     """Revoke a token by its id (running servers forget it within seconds)."""
     store = _store()
     try:
-        if not revoke_token(store, token_id=token_id, now=utc_now()):
+        if not revoke_token(store, token_id=token_id, actor=cli_actor(), now=utc_now()):
             err.print(f"no live token with id {token_id}")
             raise typer.Exit(1)
     finally:
         store.engine.dispose()
     out.print(f"token {token_id} revoked")
+
+
+def cli_actor() -> str:
+    """How the audit log names whoever runs the command: ``cli:<login of the real uid>``.
+
+    The login comes from the password database, not from ``$USER``, which anyone can set.
+    """
+    uid = os.getuid()
+    try:
+        return f"cli:{pwd.getpwuid(uid).pw_name}"
+    except KeyError:
+        return f"cli:uid-{uid}"
 
 
 def _store() -> Store:

@@ -126,6 +126,15 @@ class Settings(BaseSettings):
         default=14, ge=0, description="A low score this soon after an incident asks a follow-up."
     )
     ingest_token: SecretStr | None = None
+    ingest_rate_per_second: float = Field(
+        default=200.0,
+        ge=0,
+        description="Ingest requests per second per credential (token, or client address "
+        "without auth), refilling its burst; 0 turns the limit off.",
+    )
+    ingest_burst: int = Field(
+        default=400, ge=1, description="Ingest requests a credential may send at once."
+    )
     require_auth: bool = Field(
         default=True,
         description="Require bearer tokens; false only for a demo bound to loopback.",

@@ -28,6 +28,12 @@ class Telemetry:
         self.alerts_accepted = Counter(
             "monitor_ingest_alerts_accepted_total", "Alerts accepted.", ["source"], registry=r
         )
+        self.rate_limited = Counter(
+            "monitor_ingest_rate_limited_total",
+            "Ingest requests answered 429 because their credential was over its rate.",
+            ["endpoint"],
+            registry=r,
+        )
         self.alerts_rejected = Counter(
             "monitor_ingest_alerts_rejected_total", "Alerts refused.", ["source"], registry=r
         )

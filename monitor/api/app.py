@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from monitor import __version__
 from monitor.api import (
     routes_alerts,
+    routes_audit,
     routes_health,
     routes_incidents,
     routes_ingest,
@@ -23,6 +24,7 @@ from monitor.api import (
 )
 from monitor.api.auth import TokenCache
 from monitor.api.errors import install_error_handlers
+from monitor.api.ratelimit import TokenBuckets
 from monitor.api.routes_pages import uptime_by_touchpoint
 from monitor.api.status_cache import TimedCache
 from monitor.bootstrap import Runtime
@@ -51,6 +53,9 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.token_cache = TokenCache()
+    app.state.ingest_buckets = TokenBuckets(
+        rate=runtime.settings.ingest_rate_per_second, burst=runtime.settings.ingest_burst
+    )
     app.state.status_bodies = {}
     ttl = runtime.settings.status_cache_seconds
     prepared = PreparedCatalog.of(runtime.catalog)
@@ -81,5 +86,6 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(routes_slack.router)
     app.include_router(routes_subscriptions.router)
     app.include_router(routes_signals.router)
+    app.include_router(routes_audit.router)
     routes_reports.install(app, runtime)
     return app

@@ -33,10 +33,17 @@ class Principal:
 
     name: str
     scopes: frozenset[str]
+    credential: str | None = None
+    """The credential that authenticated the call (``token:<id>``, ``ingest-token``), if any."""
 
     def allows(self, scope: str) -> bool:
         """True when this caller holds ``scope`` (admin holds every scope)."""
         return scope in self.scopes or "admin" in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names the caller: ``token:<name>``, or ``open-access`` without auth."""
+        return f"token:{self.name}" if self.credential is not None else self.name
 
 
 ANONYMOUS = Principal("anonymous", frozenset())
@@ -77,9 +84,11 @@ def _lookup(rt: Runtime, token: str) -> Principal | None:
     if ingest is not None and hmac.compare_digest(
         token.encode(), ingest.get_secret_value().encode()
     ):
-        return Principal("ingest-token", frozenset({"ingest"}))
+        return Principal("ingest-token", frozenset({"ingest"}), credential="ingest-token")
     record = find_token(rt.store, token)
-    return Principal(record.name, record.scopes) if record else None
+    if record is None:
+        return None
+    return Principal(record.name, record.scopes, credential=f"token:{record.id}")
 
 
 async def principal(request: Request, rt: RuntimeDep) -> Principal:

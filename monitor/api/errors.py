@@ -1,12 +1,14 @@
 """Turning the monitor's errors into HTTP answers: the one place that decides status codes.
 
 Every answer for bad input is a 4xx with ``{"error": {"code", "message"}}``;
-the store being down is a 503 with Retry-After so that Alertmanager retries.
+the store being down is a 503 with Retry-After so that Alertmanager retries;
+a credential over its ingest rate is a 429 with Retry-After.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +32,15 @@ class UnauthorizedError(MonitorError):
 
 class ForbiddenError(MonitorError):
     """The credentials are valid but do not allow this."""
+
+
+class RateLimitedError(MonitorError):
+    """The caller's credential sent more requests than its rate allows; it may retry later."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, math.ceil(retry_after))
+        """Whole seconds until a request would be let through (what ``Retry-After`` says)."""
 
 
 class QueryError(MonitorError):
@@ -62,6 +73,11 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that map MonitorError subclasses and validation errors."""
 
     async def monitor_error(_request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RateLimitedError):
+            wait = exc.retry_after_seconds
+            response = error_response(429, "rate_limited", str(exc), retry_after_seconds=wait)
+            response.headers["Retry-After"] = str(wait)
+            return response
         for kind, status, code in _STATUS:
             if isinstance(exc, kind):
                 if status >= 500:

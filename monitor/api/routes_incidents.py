@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
-from monitor.api.auth import require
+from monitor.api.auth import Principal, require
+from monitor.api.cursor import decode_cursor, encode_cursor
 from monitor.api.deps import RuntimeDep
 from monitor.api.errors import QueryError
 from monitor.api.schemas import (
@@ -34,12 +31,13 @@ from monitor.services.publishing import publish_update
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="An incident's id.")]
-write = [Depends(require("incidents:write"))]
 read = [Depends(require("status:read"))]
+Writer = Annotated[Principal, Depends(require("incidents:write"))]
+"""The caller of a write, whom the audit log names."""
 
 
-@router.post("", status_code=201, dependencies=write)
-def declare(body: IncidentCreate, rt: RuntimeDep) -> IncidentRead:
+@router.post("", status_code=201)
+def declare(body: IncidentCreate, rt: RuntimeDep, who: Writer) -> IncidentRead:
     """Declare an incident by hand."""
     incident = actions.declare_incident(
         rt.store,
@@ -47,6 +45,7 @@ def declare(body: IncidentCreate, rt: RuntimeDep) -> IncidentRead:
         catalog=rt.catalog,
         title=body.title,
         by=body.declared_by,
+        actor=who.actor,
         at=rt.clock(),
         touchpoints=body.touchpoints,
         components=body.components,
@@ -110,18 +109,27 @@ def read_incident(incident_id: IncidentId, rt: RuntimeDep) -> IncidentDetail:
     )
 
 
-@router.post("/{incident_id}/acknowledge", dependencies=write)
-def acknowledge(incident_id: IncidentId, body: AcknowledgeCreate, rt: RuntimeDep) -> IncidentRead:
+@router.post("/{incident_id}/acknowledge")
+def acknowledge(
+    incident_id: IncidentId, body: AcknowledgeCreate, rt: RuntimeDep, who: Writer
+) -> IncidentRead:
     """Record who took the incident."""
     return IncidentRead.of(
         actions.acknowledge(
-            rt.store, comms=rt.comms, incident_id=incident_id, by=body.by, at=rt.clock()
+            rt.store,
+            comms=rt.comms,
+            incident_id=incident_id,
+            by=body.by,
+            actor=who.actor,
+            at=rt.clock(),
         )
     )
 
 
-@router.post("/{incident_id}/state", dependencies=write)
-def change_state(incident_id: IncidentId, body: StateChangeCreate, rt: RuntimeDep) -> IncidentRead:
+@router.post("/{incident_id}/state")
+def change_state(
+    incident_id: IncidentId, body: StateChangeCreate, rt: RuntimeDep, who: Writer
+) -> IncidentRead:
     """Move the incident to another state."""
     return IncidentRead.of(
         actions.change_state(
@@ -130,15 +138,16 @@ def change_state(incident_id: IncidentId, body: StateChangeCreate, rt: RuntimeDe
             incident_id=incident_id,
             state=body.state,
             by=body.by,
+            actor=who.actor,
             at=rt.clock(),
             note=body.note,
         )
     )
 
 
-@router.post("/{incident_id}/severity", dependencies=write)
+@router.post("/{incident_id}/severity")
 def change_severity(
-    incident_id: IncidentId, body: SeverityChangeCreate, rt: RuntimeDep
+    incident_id: IncidentId, body: SeverityChangeCreate, rt: RuntimeDep, who: Writer
 ) -> IncidentRead:
     """Override the derived severity."""
     return IncidentRead.of(
@@ -148,20 +157,23 @@ def change_severity(
             incident_id=incident_id,
             severity=body.severity,
             by=body.by,
+            actor=who.actor,
             at=rt.clock(),
             reason=body.reason,
         )
     )
 
 
-@router.patch("/{incident_id}", dependencies=write)
-def patch_incident(incident_id: IncidentId, body: IncidentPatch, rt: RuntimeDep) -> IncidentRead:
+@router.patch("/{incident_id}")
+def patch_incident(
+    incident_id: IncidentId, body: IncidentPatch, rt: RuntimeDep, who: Writer
+) -> IncidentRead:
     """Acknowledge, change state or severity, or add a note, in one call."""
     now = rt.clock()
     incident = None
     if body.acknowledge:
         incident = actions.acknowledge(
-            rt.store, comms=rt.comms, incident_id=incident_id, by=body.by, at=now
+            rt.store, comms=rt.comms, incident_id=incident_id, by=body.by, actor=who.actor, at=now
         )
     if body.state is not None:
         incident = actions.change_state(
@@ -170,6 +182,7 @@ def patch_incident(incident_id: IncidentId, body: IncidentPatch, rt: RuntimeDep)
             incident_id=incident_id,
             state=body.state,
             by=body.by,
+            actor=who.actor,
             at=now,
             note=body.note,
         )
@@ -180,23 +193,27 @@ def patch_incident(incident_id: IncidentId, body: IncidentPatch, rt: RuntimeDep)
             incident_id=incident_id,
             severity=body.severity,
             by=body.by,
+            actor=who.actor,
             at=now,
         )
     if body.note and body.state is None:
         incident = actions.add_note(
-            rt.store, incident_id=incident_id, by=body.by, at=now, note=body.note
+            rt.store, incident_id=incident_id, by=body.by, actor=who.actor, at=now, note=body.note
         )
     assert incident is not None  # the schema requires at least one change
     return IncidentRead.of(incident)
 
 
-@router.post("/{incident_id}/updates", status_code=201, dependencies=write)
-def publish(incident_id: IncidentId, body: PublicUpdateCreate, rt: RuntimeDep) -> PublicUpdateRead:
+@router.post("/{incident_id}/updates", status_code=201)
+def publish(
+    incident_id: IncidentId, body: PublicUpdateCreate, rt: RuntimeDep, who: Writer
+) -> PublicUpdateRead:
     """Publish a customer-facing update on the status page."""
     event = publish_update(
         rt.store,
         incident_id=incident_id,
         by=body.by,
+        actor=who.actor,
         message_en=body.message_en,
         message_fr=body.message_fr,
         at=rt.clock(),
@@ -206,22 +223,3 @@ def publish(incident_id: IncidentId, body: PublicUpdateCreate, rt: RuntimeDep) -
 
 MAX_SCAN = 5000
 """Rows scanned at most to fill one filtered page (the cursor resumes after them)."""
-
-
-def encode_cursor(position: tuple[datetime, int]) -> str:
-    """An opaque cursor for the position after ``(opened_at, id)``."""
-    raw = json.dumps([position[0].isoformat(), position[1]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The position a cursor stands for; QueryError when it was not made by this API."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None or not isinstance(last_id, int):
-            raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise QueryError("cursor: not a cursor returned by this API") from exc
-    return moment, last_id

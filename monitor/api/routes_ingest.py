@@ -15,6 +15,7 @@ from monitor.api.auth import require
 from monitor.api.body import Body, read_limited
 from monitor.api.deps import RuntimeDep
 from monitor.api.errors import error_response
+from monitor.api.ratelimit import RATE_LIMITED, limit_ingest
 from monitor.api.schemas import IngestRejectedItem, IngestResult
 from monitor.bootstrap import Runtime
 from monitor.errors import InputError, PayloadTooLargeError
@@ -29,13 +30,23 @@ router = APIRouter(prefix="/api/v1/ingest", dependencies=[Depends(require("inges
 Parser = Callable[..., ParsedBatch]
 
 
-@router.post("/alertmanager", response_model=IngestResult)
+@router.post(
+    "/alertmanager",
+    response_model=IngestResult,
+    dependencies=[Depends(limit_ingest)],
+    responses=RATE_LIMITED,
+)
 async def ingest_alertmanager(request: Request, rt: RuntimeDep) -> JSONResponse:
     """Alertmanager's webhook (payload version 4)."""
     return await _ingest(request, rt, source="alertmanager", parser=parse_alertmanager)
 
 
-@router.post("/events", response_model=IngestResult)
+@router.post(
+    "/events",
+    response_model=IngestResult,
+    dependencies=[Depends(limit_ingest)],
+    responses=RATE_LIMITED,
+)
 async def ingest_events(request: Request, rt: RuntimeDep) -> JSONResponse:
     """Generic JSON events from other tools (schema in ``monitor.ingest.events``)."""
     return await _ingest(request, rt, source="events", parser=parse_events)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, Field
 
-from monitor.api.auth import require
+from monitor.api.auth import Principal, require
 from monitor.api.deps import RuntimeDep
 from monitor.api.schemas import Strict
 from monitor.domain import MaintenanceWindow
@@ -50,8 +51,12 @@ class MaintenanceRead(BaseModel):
         )
 
 
-@router.post("", status_code=201, dependencies=[Depends(require("incidents:write"))])
-def declare(body: MaintenanceCreate, rt: RuntimeDep) -> MaintenanceRead:
+@router.post("", status_code=201)
+def declare(
+    body: MaintenanceCreate,
+    rt: RuntimeDep,
+    who: Annotated[Principal, Depends(require("incidents:write"))],
+) -> MaintenanceRead:
     """Declare a maintenance window; correlation takes it into account at once."""
     window = declare_maintenance(
         rt.store,
@@ -62,6 +67,7 @@ def declare(body: MaintenanceCreate, rt: RuntimeDep) -> MaintenanceRead:
         components=body.components,
         touchpoints=body.touchpoints,
         by=body.created_by,
+        actor=who.actor,
         now=rt.clock(),
     )
     rt.pipeline.request_rebuild()

@@ -22,6 +22,7 @@ from monitor.api.auth import require
 from monitor.api.body import read_limited
 from monitor.api.deps import RuntimeDep
 from monitor.api.errors import error_response
+from monitor.api.ratelimit import RATE_LIMITED, limit_ingest
 from monitor.api.signal_schemas import IncidentSignalsRead, SignalsResult, request_body_schema
 from monitor.bootstrap import Runtime
 from monitor.errors import PayloadTooLargeError
@@ -40,7 +41,8 @@ IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="An incident's 
 @router.post(
     "/signals",
     response_model=SignalsResult,
-    dependencies=[Depends(require("ingest"))],
+    dependencies=[Depends(require("ingest")), Depends(limit_ingest)],
+    responses=RATE_LIMITED,
     openapi_extra={"requestBody": request_body_schema()},
 )
 async def post_signals(request: Request, rt: RuntimeDep) -> JSONResponse:

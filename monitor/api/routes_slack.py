@@ -61,6 +61,11 @@ async def _verified_form(request: Request, rt: Runtime) -> dict[str, str]:
     return {k: v[0] for k, v in form.items()}
 
 
+def slack_actor(user: str) -> str:
+    """How the audit log names a Slack user (the request's signature vouches for the name)."""
+    return f"slack:{user}"
+
+
 @router.post("/interactions")
 async def interactions(request: Request, rt: RuntimeDep) -> JSONResponse:
     """A button in a monitor message was clicked: acknowledge, escalate, resolve, approve."""
@@ -80,16 +85,23 @@ async def interactions(request: Request, rt: RuntimeDep) -> JSONResponse:
 
 def _act(rt: Runtime, action_id: str, value: str, by: str) -> str:
     at = rt.clock()
+    actor = slack_actor(by)
     try:
         if action_id == APPROVE:
-            actions.approve_customer_message(rt.store, key=value, by=by, at=at, comms=rt.comms)
+            actions.approve_customer_message(
+                rt.store, key=value, by=by, actor=actor, at=at, comms=rt.comms
+            )
             return f"Customer message approved by {by}; it will be published."
         incident_id = int(value)
         if action_id == ACKNOWLEDGE:
-            actions.acknowledge(rt.store, incident_id=incident_id, by=by, at=at, comms=rt.comms)
+            actions.acknowledge(
+                rt.store, incident_id=incident_id, by=by, actor=actor, at=at, comms=rt.comms
+            )
             return f"Incident {incident_id} acknowledged by {by}."
         if action_id == ESCALATE:
-            actions.escalate(rt.store, incident_id=incident_id, by=by, at=at, comms=rt.comms)
+            actions.escalate(
+                rt.store, incident_id=incident_id, by=by, actor=actor, at=at, comms=rt.comms
+            )
             return f"Incident {incident_id} escalated by {by}."
         if action_id == RESOLVE:
             actions.change_state(
@@ -97,6 +109,7 @@ def _act(rt: Runtime, action_id: str, value: str, by: str) -> str:
                 incident_id=incident_id,
                 state=IncidentState.RESOLVED,
                 by=by,
+                actor=actor,
                 at=at,
                 comms=rt.comms,
             )
@@ -151,6 +164,7 @@ def _declare(rt: Runtime, rest: str, by: str) -> str:
             catalog=rt.catalog,
             title=title[:500],
             by=by,
+            actor=slack_actor(by),
             at=rt.clock(),
             touchpoints=touchpoints,
             summary="declared from Slack",

@@ -16,6 +16,7 @@ from monitor.domain import (
     TouchpointState,
 )
 from monitor.store.repositories.alerts import StoredAlert
+from monitor.store.repositories.audit import AuditEntry
 
 
 class Strict(BaseModel):
@@ -243,3 +244,33 @@ class RejectedRead(BaseModel):
     size_bytes: int
     truncated: bool
     body_preview: str
+
+
+class AuditEntryRead(BaseModel):
+    """One audit entry: who (``actor``) did what (``action``) to what (``target``), and when."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryRead:
+        """The API view of an audit entry."""
+        return cls(
+            id=entry.id,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            target=entry.target,
+            details=dict(entry.details),
+        )
+
+
+class AuditPage(BaseModel):
+    """A page of audit entries, newest first, and the cursor of the next (None on the last)."""
+
+    items: list[AuditEntryRead]
+    next_cursor: str | None

@@ -1,7 +1,10 @@
 """What people do to incidents: declare, acknowledge, change state or severity.
 
-Each action is one unit of work that changes the incident and appends the
-matching timeline event, so the timeline always explains the current state.
+Each action is one unit of work that changes the incident, appends the
+matching timeline event and the audit entry, so the timeline always explains
+the current state and the audit log always says who made each change.
+``by`` is the name the person gave; ``actor`` is the authenticated caller
+(``token:<name>``, ``slack:<user>``, ``cli:<user>``) that the audit log keeps.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ def declare_incident(
     catalog: Catalog,
     title: str,
     by: str,
+    actor: str,
     at: datetime,
     touchpoints: Collection[str] = (),
     components: Collection[str] = (),
@@ -62,6 +66,19 @@ def declare_incident(
             summary=f"Declared by {by}: {title}",
             data={"summary": summary, "touchpoints": sorted(touchpoints)},
         )
+        uow.audit.record(
+            at=at,
+            actor=actor,
+            action="incident.declared",
+            target=f"incident:{incident_id}",
+            details={
+                "by": by,
+                "title": title,
+                "severity": severity.value if severity else None,
+                "touchpoints": sorted(touchpoints),
+                "components": sorted(components),
+            },
+        )
         if comms is not None:
             comms.plan(uow, [incident_id])
         uow.commit()
@@ -69,7 +86,13 @@ def declare_incident(
 
 
 def acknowledge(
-    store: Store, *, incident_id: int, by: str, at: datetime, comms: Comms | None = None
+    store: Store,
+    *,
+    incident_id: int,
+    by: str,
+    actor: str,
+    at: datetime,
+    comms: Comms | None = None,
 ) -> Incident:
     """Record who took the incident; acknowledging twice keeps the first person."""
     with store.unit_of_work() as uow:
@@ -81,12 +104,19 @@ def acknowledge(
         uow.incidents.update(
             incident_id, {"acknowledged_by": by[:255], "acknowledged_at": at, "updated_at": at}
         )
-        uow.incidents.add_event(
+        event_id = uow.incidents.add_event(
             incident_id,
             at=at,
             kind=EventKind.ACKNOWLEDGED,
             source=f"user:{by}",
             summary=f"Acknowledged by {by}",
+        )
+        uow.audit.record(
+            at=at,
+            actor=actor,
+            action="incident.acknowledged",
+            target=f"incident:{incident_id}",
+            details={"by": by, "event_id": event_id},
         )
         if comms is not None:
             comms.acknowledged(uow, incident_id)
@@ -100,6 +130,7 @@ def change_state(
     incident_id: int,
     state: IncidentState,
     by: str,
+    actor: str,
     at: datetime,
     note: str = "",
     comms: Comms | None = None,
@@ -116,13 +147,26 @@ def change_state(
         if state is not IncidentState.RESOLVED:
             changes["quiet_since"] = None
         uow.incidents.update(incident_id, changes)
-        uow.incidents.add_event(
+        event_id = uow.incidents.add_event(
             incident_id,
             at=at,
             kind=EventKind.STATE_CHANGED,
             source=f"user:{by}",
             summary=f"{by} set the state to {state.value}" + (f": {note}" if note else ""),
             data={"from": incident.state.value, "to": state.value, "note": note},
+        )
+        # The note's free text stays on the timeline (event_id); the log keeps the shape.
+        uow.audit.record(
+            at=at,
+            actor=actor,
+            action="incident.state_changed",
+            target=f"incident:{incident_id}",
+            details={
+                "by": by,
+                "from": incident.state.value,
+                "to": state.value,
+                "event_id": event_id,
+            },
         )
         if comms is not None:
             comms.plan(uow, [incident_id])
@@ -136,6 +180,7 @@ def change_severity(
     incident_id: int,
     severity: Severity,
     by: str,
+    actor: str,
     at: datetime,
     reason: str = "",
     comms: Comms | None = None,
@@ -146,7 +191,7 @@ def change_severity(
         uow.incidents.update(
             incident_id, {"severity": severity, "severity_overridden": True, "updated_at": at}
         )
-        uow.incidents.add_event(
+        event_id = uow.incidents.add_event(
             incident_id,
             at=at,
             kind=EventKind.SEVERITY_CHANGED,
@@ -155,6 +200,18 @@ def change_severity(
             + (f": {reason}" if reason else ""),
             data={"from": incident.severity.value, "to": severity.value, "reason": reason},
         )
+        uow.audit.record(
+            at=at,
+            actor=actor,
+            action="incident.severity_overridden",
+            target=f"incident:{incident_id}",
+            details={
+                "by": by,
+                "from": incident.severity.value,
+                "to": severity.value,
+                "event_id": event_id,
+            },
+        )
         if comms is not None:
             comms.plan(uow, [incident_id])
         uow.commit()
@@ -162,7 +219,7 @@ def change_severity(
 
 
 def approve_customer_message(
-    store: Store, *, key: str, by: str, at: datetime, comms: Comms
+    store: Store, *, key: str, by: str, actor: str, at: datetime, comms: Comms
 ) -> OutboxItem:
     """Release a drafted customer message for publication; the dispatcher then sends it."""
     with store.unit_of_work() as uow:
@@ -172,7 +229,7 @@ def approve_customer_message(
         already = draft.approved_by is not None
         approved = uow.outbox.approve(draft.id, by=by, at=at)
         if not already:
-            uow.incidents.add_event(
+            event_id = uow.incidents.add_event(
                 draft.incident_id,
                 at=at,
                 kind=EventKind.HUMAN_ACTION,
@@ -181,19 +238,34 @@ def approve_customer_message(
                 f"{draft.payload.get('touchpoint')} / {draft.payload.get('segment')}",
                 data={"key": key, "action": "approve_customer_message"},
             )
+            uow.audit.record(
+                at=at,
+                actor=actor,
+                action="customer_message.approved",
+                target=f"incident:{draft.incident_id}",
+                details={
+                    "by": by,
+                    "key": key,
+                    "touchpoint": draft.payload.get("touchpoint"),
+                    "segment": draft.payload.get("segment"),
+                    "event_id": event_id,
+                },
+            )
             comms.plan(uow, [draft.incident_id])
         uow.commit()
         return approved
 
 
-def escalate(store: Store, *, incident_id: int, by: str, at: datetime, comms: Comms) -> int:
+def escalate(
+    store: Store, *, incident_id: int, by: str, actor: str, at: datetime, comms: Comms
+) -> int:
     """Run the escalation steps now instead of waiting for their timers; returns how many."""
     with store.unit_of_work() as uow:
         incident = uow.incidents.get(incident_id)
         if incident.state is IncidentState.RESOLVED:
             raise ConflictError(f"incident {incident_id} is resolved")
         fired = comms.escalate_now(uow, incident_id, by=by)
-        uow.incidents.add_event(
+        event_id = uow.incidents.add_event(
             incident_id,
             at=at,
             kind=EventKind.HUMAN_ACTION,
@@ -201,21 +273,37 @@ def escalate(store: Store, *, incident_id: int, by: str, at: datetime, comms: Co
             summary=f"{by} escalated the incident",
             data={"action": "escalate", "escalations": fired},
         )
+        uow.audit.record(
+            at=at,
+            actor=actor,
+            action="incident.escalated",
+            target=f"incident:{incident_id}",
+            details={"by": by, "escalations": fired, "event_id": event_id},
+        )
         uow.commit()
         return fired
 
 
-def add_note(store: Store, *, incident_id: int, by: str, at: datetime, note: str) -> Incident:
+def add_note(
+    store: Store, *, incident_id: int, by: str, actor: str, at: datetime, note: str
+) -> Incident:
     """Add a person's note to the timeline."""
     with store.unit_of_work() as uow:
         uow.incidents.get(incident_id)
-        uow.incidents.add_event(
+        event_id = uow.incidents.add_event(
             incident_id,
             at=at,
             kind=EventKind.HUMAN_ACTION,
             source=f"user:{by}",
             summary=f"{by}: {note}",
             data={"note": note},
+        )
+        uow.audit.record(
+            at=at,
+            actor=actor,
+            action="incident.note_added",
+            target=f"incident:{incident_id}",
+            details={"by": by, "event_id": event_id, "length": len(note)},
         )
         uow.commit()
         return uow.incidents.get(incident_id)

@@ -387,6 +387,18 @@ class Dispatcher:
                 ref = {"path": str(result.path) if result.path else None, "count": result.count}
                 uow.outbox.finish(item.id, status=OutboxStatus.SENT, at=self._clock(), result=ref)
                 self._event(uow, item, result.note, ref)
+                uow.audit.record(
+                    at=self._clock(),
+                    actor=f"playbook:{item.playbook}",
+                    action="customer_ids.exported",
+                    target=f"incident:{item.incident_id}",
+                    details={
+                        "key": item.key,
+                        "touchpoints": touchpoints,
+                        "approved_by": item.approved_by,
+                        **ref,
+                    },
+                )
             uow.commit()
 
     def _event(

@@ -21,6 +21,7 @@ def declare_maintenance(
     components: Collection[str],
     touchpoints: Collection[str],
     by: str,
+    actor: str,
     now: datetime,
 ) -> MaintenanceWindow:
     """Record a window after checking it names known things and ends after it starts."""
@@ -43,6 +44,20 @@ def declare_maintenance(
             touchpoints=touchpoints,
             created_by=by,
             created_at=now,
+        )
+        uow.audit.record(
+            at=now,
+            actor=actor,
+            action="maintenance.declared",
+            target=f"maintenance:{window.id}",
+            details={
+                "by": by,
+                "title": window.title,
+                "starts_at": window.starts_at.isoformat(),
+                "ends_at": window.ends_at.isoformat(),
+                "components": list(window.components),
+                "touchpoints": list(window.touchpoints),
+            },
         )
         uow.commit()
     return window

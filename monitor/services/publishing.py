@@ -18,6 +18,7 @@ def publish_update(
     *,
     incident_id: int,
     by: str,
+    actor: str,
     message_en: str,
     message_fr: str | None,
     at: datetime,
@@ -29,7 +30,7 @@ def publish_update(
             raise ConflictError(
                 f"incident {incident_id} was merged into {incident.merged_into}; publish there"
             )
-        uow.incidents.add_event(
+        event_id = uow.incidents.add_event(
             incident_id,
             at=at,
             kind=EventKind.PUBLIC_UPDATE,
@@ -41,6 +42,13 @@ def publish_update(
                 "state": incident.state.value,
                 "resolved": incident.state is IncidentState.RESOLVED,
             },
+        )
+        uow.audit.record(
+            at=at,
+            actor=actor,
+            action="incident.public_update_published",
+            target=f"incident:{incident_id}",
+            details={"by": by, "event_id": event_id, "french": bool(message_fr)},
         )
         uow.commit()
         events = [

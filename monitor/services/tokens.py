@@ -27,9 +27,12 @@ def digest_of(token: str) -> str:
 
 
 def create_token(
-    store: Store, *, name: str, scopes: Collection[str], now: datetime
+    store: Store, *, name: str, scopes: Collection[str], actor: str, now: datetime
 ) -> tuple[str, ApiToken]:
-    """Create a token; returns the token itself (shown once, never stored) and its record."""
+    """Create a token; returns the token itself (shown once, never stored) and its record.
+
+    The audit entry names the token's id, name and scopes, never the token or its digest.
+    """
     unknown = sorted(set(scopes) - SCOPES)
     if unknown or not scopes:
         given = ", ".join(unknown) or "none"
@@ -37,6 +40,13 @@ def create_token(
     token = PREFIX + secrets.token_urlsafe(32)
     with store.unit_of_work() as uow:
         record = uow.tokens.add(name=name, digest=digest_of(token), scopes=scopes, created_at=now)
+        uow.audit.record(
+            at=now,
+            actor=actor,
+            action="token.created",
+            target=f"token:{record.id}",
+            details={"name": record.name, "scopes": sorted(record.scopes)},
+        )
         uow.commit()
     return token, record
 
@@ -47,10 +57,14 @@ def find_token(store: Store, token: str) -> ApiToken | None:
         return uow.tokens.by_digest(digest_of(token))
 
 
-def revoke_token(store: Store, *, token_id: int, now: datetime) -> bool:
+def revoke_token(store: Store, *, token_id: int, actor: str, now: datetime) -> bool:
     """Revoke a token by id; False when there was no live token with that id."""
     with store.unit_of_work() as uow:
         done = uow.tokens.revoke(token_id, at=now)
+        if done:
+            uow.audit.record(
+                at=now, actor=actor, action="token.revoked", target=f"token:{token_id}"
+            )
         uow.commit()
     return done
 

@@ -472,3 +472,29 @@ class ActionItemRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_action_items_incident_id", "incident_id"),)
+
+
+class AuditLogRow(Base):
+    """Who changed what: one row per change by a person or an administrator.
+
+    Written in the transaction of the change it records, so there is no change
+    without its row and no row without its change. ``details`` never holds
+    secrets (tokens, digests) or customer ids.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(SafeString(255))
+    """``token:<name>``, ``slack:<user>``, ``cli:<user>``, ``playbook:<id>`` or ``open-access``."""
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(SafeString(255))
+    """What was changed, as ``kind:id`` (``incident:12``, ``token:3``)."""
+    details: Mapped[dict[str, Any]] = mapped_column(SafeJSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_audit_log_at_id", "at", "id"),
+        Index("ix_audit_log_actor_at", "actor", "at"),
+        Index("ix_audit_log_target_at", "target", "at"),
+    )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.errors import StoreUnavailableError
 from monitor.store.repositories.action_items import ActionItemRepository
 from monitor.store.repositories.alerts import AlertRepository
+from monitor.store.repositories.audit import AuditRepository
 from monitor.store.repositories.inbox import InboxRepository
 from monitor.store.repositories.incidents import IncidentRepository
 from monitor.store.repositories.maintenance import MaintenanceRepository
@@ -104,6 +105,7 @@ class UnitOfWork:
         self.signals = SignalRepository(self._session)
         self.reports = ReportRepository(self._session)
         self.action_items = ActionItemRepository(self._session)
+        self.audit = AuditRepository(self._session)
         return self
 
     def __exit__(

@@ -75,11 +75,14 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
             endpoint="test",
         )
         runtime.pipeline.process_pending(now=now)
-    change_state(store, incident_id=1, state=IncidentState.RESOLVED, by="ops", at=now)
+    change_state(
+        store, incident_id=1, state=IncidentState.RESOLVED, by="ops", actor="cli:test", at=now
+    )
     publish_update(
         store,
         incident_id=2,
         by="comms",
+        actor="cli:test",
         at=now,
         message_en="Card payments and transfers are failing. We are restoring service.",
         message_fr="Les paiements par carte et les virements échouent. "
@@ -94,6 +97,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
         components=["departure-control"],
         touchpoints=["check-in"],
         by="ops",
+        actor="cli:test",
         now=now,
     )
     with running_server(runtime, host="127.0.0.1", port=free_port()) as url:

@@ -222,8 +222,12 @@ def secured(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, obj
 def test_tokens_carry_scopes(secured: tuple[TestClient, object]) -> None:
     client, runtime = secured
     store = runtime.store  # type: ignore[attr-defined]
-    reader, _ = create_token(store, name="support desk", scopes=["status:read"], now=T0)
-    writer, _ = create_token(store, name="incident bot", scopes=["incidents:write"], now=T0)
+    reader, _ = create_token(
+        store, name="support desk", scopes=["status:read"], actor="cli:test", now=T0
+    )
+    writer, _ = create_token(
+        store, name="incident bot", scopes=["incidents:write"], actor="cli:test", now=T0
+    )
     declare = {"title": "Customers report failures", "declared_by": "x"}
     assert client.get("/api/v1/incidents").status_code == 401
     assert client.get("/api/v1/status").json()["view"] == "public"
@@ -244,8 +248,10 @@ def test_tokens_carry_scopes(secured: tuple[TestClient, object]) -> None:
 def test_a_revoked_token_is_refused_by_a_fresh_process(database_url: str, tmp_path: Path) -> None:
     settings = settings_for(database_url, tmp_path, require_auth=True)
     runtime = build_runtime(settings)
-    token, record = create_token(runtime.store, name="old", scopes=["admin"], now=T0)
-    assert revoke_token(runtime.store, token_id=record.id, now=T0)
+    token, record = create_token(
+        runtime.store, name="old", scopes=["admin"], actor="cli:test", now=T0
+    )
+    assert revoke_token(runtime.store, token_id=record.id, actor="cli:test", now=T0)
     with TestClient(create_app(runtime, start_worker=False)) as client:
         response = client.get("/api/v1/incidents", headers={"authorization": f"Bearer {token}"})
         assert response.status_code == 401

@@ -236,8 +236,10 @@ def test_reading_needs_status_read_and_changing_needs_incidents_write(
 ) -> None:
     runtime = build_runtime(settings_for(database_url, tmp_path, require_auth=True), clock=clock)
     store = runtime.store
-    admin, _ = create_token(store, name="ops", scopes=["admin"], now=clock.now)
-    reader, _ = create_token(store, name="support", scopes=["status:read"], now=clock.now)
+    admin, _ = create_token(store, name="ops", scopes=["admin"], actor="cli:test", now=clock.now)
+    reader, _ = create_token(
+        store, name="support", scopes=["status:read"], actor="cli:test", now=clock.now
+    )
     as_admin = {"authorization": f"Bearer {admin}"}
     as_reader = {"authorization": f"Bearer {reader}"}
     with TestClient(create_app(runtime, start_worker=False)) as client:

@@ -89,8 +89,12 @@ def test_listing_subscriptions_needs_an_admin_token(
         with TestClient(create_app(runtime, start_worker=False)) as client:
             client.post("/api/v1/subscriptions", json={"kind": "email", "target": ADDRESS})
             assert client.get("/api/v1/subscriptions").status_code == 401
-            reader, _ = create_token(runtime.store, name="r", scopes=["status:read"], now=T0)
-            admin, _ = create_token(runtime.store, name="a", scopes=["admin"], now=T0)
+            reader, _ = create_token(
+                runtime.store, name="r", scopes=["status:read"], actor="cli:test", now=T0
+            )
+            admin, _ = create_token(
+                runtime.store, name="a", scopes=["admin"], actor="cli:test", now=T0
+            )
             denied = client.get(
                 "/api/v1/subscriptions", headers={"Authorization": f"Bearer {reader}"}
             )
