@@ -70,7 +70,10 @@ def head_blocks(context: Mapping[str, Any], *, intro: str = "") -> list[Block]:
     if context["unmapped"]["text"]:
         notes.append(context["unmapped"]["text"])
     links = context["links"]
-    notes.append(f"<{links['incident']}|Incident> · <{links['status_api']}|Status API>")
+    notes.append(
+        f"<{links['incident']}|Incident> · <{links['status_api']}|Status API>"
+        + (f" · <{links['report']}|Report>" if links.get("report") else "")
+    )
     blocks.append({"type": "context", "elements": [_text(n) for n in notes if n]})
     if incident["state"] != "resolved":
         value = str(incident["id"])

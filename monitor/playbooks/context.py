@@ -152,7 +152,11 @@ def sample_view(catalog: Catalog, *, now: datetime | None = None) -> IncidentVie
         estimate=estimate,
         unmapped_alerts=("DiskAlmostFull",),
         customer_reports=1,
-        links={"incident": "http://monitor/api/v1/incidents/1", "status_api": "http://monitor"},
+        links={
+            "incident": "http://monitor/api/v1/incidents/1",
+            "status_api": "http://monitor",
+            "report": "http://monitor/api/v1/incidents/1/report?format=html",
+        },
     )
 
 

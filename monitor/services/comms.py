@@ -89,6 +89,9 @@ class Comms:
             links={
                 "incident": f"{self._base_url}/api/v1/incidents/{incident_id}",
                 "status_api": f"{self._base_url}/api/v1/status",
+                # rendered on request from the stored facts; the copy written at
+                # resolution is at ``…/report?stored=true``
+                "report": f"{self._base_url}/api/v1/incidents/{incident_id}/report?format=html",
             },
         )
 

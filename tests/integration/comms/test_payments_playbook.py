@@ -104,6 +104,11 @@ def test_resolving_waives_fees_with_a_signed_call_and_closes_out(comms: CommsHar
     assert json.loads(body)["reason"] == f"outage-{incident_id}"
     close_out = [c for c in comms.slack.conversation() if c[3].startswith(":white_check_mark:")]
     assert [(c[1], c[2]) for c in close_out] == [("#banking", "thread")]
+    # the close-out links the post-incident report, which the API serves
+    report_url = close_out[0][3].rsplit("Post-incident report: ", 1)[1].split()[0]
+    assert report_url.endswith(f"/api/v1/incidents/{incident_id}/report?format=html")
+    path = report_url.split("://", 1)[1].split("/", 1)[1]
+    assert comms.client.get(f"/{path}").status_code == 200
     timeline = comms.incident(incident_id)["timeline"]
     assert any("no customer ids available" in e["summary"] for e in timeline)
     # The escalation and repeat timers were cancelled: nothing more is said.
