@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from monitor.demo import DEFAULT_SCENARIO, DemoOptions, run_demo
 from monitor.errors import ConfigError, InputError, MonitorError, Problem
 from monitor.impact_command import ImpactArgs, run_impact
 from monitor.playbooks import check_playbooks
+from monitor.playbooks.targets import unconfigured_targets
 from monitor.services.tokens import create_token, list_tokens, revoke_token
 from monitor.settings import Settings, get_settings
 from monitor.sim.cli import sim_app
@@ -61,6 +63,8 @@ def check(
     """Validate the catalog (and playbook files); list every problem with its location."""
     settings = _settings()
     catalog_path = catalog or settings.catalog_path
+    if playbooks is None and settings.playbooks_dir.is_dir():
+        playbooks = settings.playbooks_dir
     problems: list[Problem] = []
     summary = ""
     loaded: Catalog | None = None
@@ -74,12 +78,25 @@ def check(
     except ConfigError as exc:
         problems.extend(exc.problems)
     problems.extend(_check_playbooks(playbooks, loaded))
+    if playbooks is not None and loaded is not None:
+        _warn_unconfigured_targets(playbooks, loaded, settings.webhook_urls)
     if problems:
         for problem in problems:
             err.print(str(problem), markup=False, highlight=False)
         err.print(f"{len(problems)} problem(s) found", style="bold red")
         raise typer.Exit(1)
     out.print(f"OK {summary}", markup=False, highlight=False)
+
+
+def _warn_unconfigured_targets(directory: Path, catalog: Catalog, urls: Mapping[str, str]) -> None:
+    found, _ = check_playbooks(directory, catalog)
+    for target, ids in sorted(unconfigured_targets(found.playbooks, urls).items()):
+        err.print(
+            f"warning: webhook target {target!r} (playbooks {', '.join(ids)}) has no URL in "
+            "MONITOR_WEBHOOK_URLS: its calls go to the notification sink",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _check_playbooks(directory: Path | None, catalog: Catalog | None) -> list[Problem]:

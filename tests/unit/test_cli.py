@@ -88,3 +88,29 @@ def test_a_bad_setting_is_named_and_exits_1() -> None:
     result = runner.invoke(app, ["db", "current"], env={"MONITOR_PORT": "seventy"})
     assert result.exit_code == 1
     assert "MONITOR_PORT" in result.output
+
+
+def test_check_warns_of_webhook_targets_without_a_url_but_passes() -> None:
+    playbooks = str(EXAMPLE_CATALOG.parent.parent / "playbooks")
+    argv = ["check", "--catalog", str(EXAMPLE_CATALOG), "--playbooks", playbooks]
+    bare = runner.invoke(app, argv, env={"MONITOR_WEBHOOK_URLS": "{}"})
+    assert bare.exit_code == 0, bare.output
+    assert "webhook target 'overdraft-fee-waiver'" in bare.output
+    assert "notification sink" in bare.output
+    urls = '{"overdraft-fee-waiver": "https://refunds.example/hook", "customer-comms": "https://c"}'
+    configured = runner.invoke(app, argv, env={"MONITOR_WEBHOOK_URLS": urls})
+    assert configured.exit_code == 0, configured.output
+    assert "warning" not in configured.output
+
+
+def test_check_reads_the_configured_playbooks_directory_by_default(tmp_path: Path) -> None:
+    (tmp_path / "tp.yaml").write_text(
+        "id: tp\nname: Tp\ntrigger:\n  touchpoints: [teleport]\nsteps:\n  - wait: {minutes: 1}\n"
+    )
+    result = runner.invoke(
+        app,
+        ["check", "--catalog", str(EXAMPLE_CATALOG)],
+        env={"MONITOR_PLAYBOOKS_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 1
+    assert "unknown touchpoint 'teleport'" in result.output
