@@ -127,7 +127,7 @@ def _records(path: Path, fmt: FileFormat) -> Iterator[tuple[str, object]]:
 def _json(line: str, *, where: str) -> object:
     try:
         return json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _NotJson(where)
 
 

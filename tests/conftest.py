@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 
 from monitor.store import Store, create_store_engine, migrate
 
-pytest_plugins = ["tests.support.fixtures"]
+# fuzz_counts prints how many examples each fuzz test tried, at the end of every run.
+pytest_plugins = ["tests.support.fixtures", "tests.support.fuzz_counts"]
 
 POSTGRES_URL_VARIABLE = "MONITOR_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parent.parent

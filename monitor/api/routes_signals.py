@@ -113,7 +113,8 @@ def _items(data: bytes) -> tuple[list[object], str, str | None]:
         return [document], "signal", None
     unknown = sorted(str(k) for k in document if k != "signals")
     if unknown:
-        return [], "", f"{unknown[0][:40]}: unknown field beside `signals`"
+        # ascii(): a key may hold a lone surrogate, which no UTF-8 answer can carry
+        return [], "", f"{unknown[0][:40]!a}: unknown field beside `signals`"
     items = document["signals"]
     if not isinstance(items, list):
         return [], "", "signals: expected an array"

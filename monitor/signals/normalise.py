@@ -52,6 +52,8 @@ MAX_FUTURE = timedelta(minutes=10)
 MIN_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+_DIGITS = re.compile(r"[0-9]{1,9}")  # not str.isdigit(): "²" is a digit that int() refuses
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCORE_RANGE = {ScoreKind.NPS: (0, 10), ScoreKind.CSAT: (1, 5)}
 
 
@@ -93,7 +95,7 @@ def parse_signal(
         raise InputError(f"{where}: expected an object, got {_json_type(raw)}")
     unknown = sorted(str(k) for k in raw if k not in FIELDS)
     if unknown:
-        raise InputError(f"{where}.{unknown[0][:40]}: unknown field")
+        raise InputError(f"{where}.{_without_lone_surrogates(unknown[0][:40])}: unknown field")
     source = _name(raw, "source", where=where)
     channel = _name(raw, "channel", where=where)
     occurred_at = parse_time(
@@ -166,7 +168,15 @@ def _optional_str(raw: Mapping[object, object], key: str, *, where: str) -> str 
         return None
     if not isinstance(value, str):
         raise InputError(f"{where}.{key}: expected a string, got {_json_type(value)}")
-    return value if value.strip() else None
+    return _without_lone_surrogates(value) if value.strip() else None
+
+
+def _without_lone_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (legal as JSON escapes, not in UTF-8) made U+FFFD.
+
+    As the ingest parsers do: what follows hashes, stores and answers in UTF-8.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _score(raw: Mapping[object, object], *, where: str) -> tuple[int | None, ScoreKind | None]:
@@ -175,7 +185,7 @@ def _score(raw: Mapping[object, object], *, where: str) -> tuple[int | None, Sco
         return None, None
     if score is None or kind_text is None:
         raise InputError(f"{where}.score: `score` and `score_kind` go together")
-    if isinstance(score, str) and score.strip().isdigit():
+    if isinstance(score, str) and _DIGITS.fullmatch(score.strip()):
         score = int(score.strip())  # CSV cells are text
     if isinstance(score, bool) or not isinstance(score, int):
         raise InputError(f"{where}.score: expected an integer, got {_json_type(score)}")

@@ -1,4 +1,7 @@
-"""Whatever arrives over HTTP, the parsers either parse it or raise InputError."""
+"""Whatever arrives over HTTP, the parsers either parse it or raise InputError.
+
+Each test counts the examples it tried (``tests.support.fuzz_counts``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from hypothesis import strategies as st
 
 from monitor.errors import InputError
 from monitor.ingest import IngestLimits, parse_alertmanager, parse_events
+from tests.support.fuzz_counts import tried
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 LIMITS = IngestLimits(max_labels=4, max_label_value=16, max_annotation_value=16)
@@ -83,6 +87,7 @@ FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 @FUZZ
 @given(st.binary(max_size=200))
 def test_random_bytes_never_raise_anything_but_input_error(body):
+    tried()
     for parser in (parse_alertmanager, parse_events):
         with contextlib.suppress(InputError):
             parser(body, now=NOW, limits=LIMITS)
@@ -91,6 +96,7 @@ def test_random_bytes_never_raise_anything_but_input_error(body):
 @FUZZ
 @given(json_values)
 def test_random_json_never_raises_anything_but_input_error(value):
+    tried()
     body = json.dumps(value).encode()
     for parser in (parse_alertmanager, parse_events):
         with contextlib.suppress(InputError):
@@ -100,6 +106,7 @@ def test_random_json_never_raises_anything_but_input_error(value):
 @FUZZ
 @given(envelopes)
 def test_alertmanager_shaped_payloads_parse_or_reject_item_by_item(document):
+    tried()
     check(json.dumps(document).encode(), parser=parse_alertmanager, key="alerts")
 
 
@@ -124,4 +131,5 @@ event_like = st.fixed_dictionaries(
 @FUZZ
 @given(st.lists(event_like | json_values, max_size=5))
 def test_event_payloads_parse_or_reject_item_by_item(events):
+    tried()
     check(json.dumps({"events": events}).encode(), parser=parse_events, key="events")
