@@ -74,6 +74,9 @@ def run(
     speed: Annotated[float, typer.Option(help="Simulated minutes per wall-clock minute.")] = 1.0,
     lead: Annotated[int, typer.Option(help="Minutes before the first fault to start.")] = 5,
     minutes: Annotated[int | None, typer.Option(help="Stop after this many minutes.")] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="Write the ground truth (truth.json) here first.")
+    ] = None,
 ) -> None:
     """Replay a scenario on the wall clock with /metrics for a real Prometheus to scrape."""
     from monitor.sim.live import run_live
@@ -87,6 +90,7 @@ def run(
         speed=speed,
         lead=timedelta(minutes=lead),
         minutes=minutes,
+        truth_path=truth,
         say=typer.echo,
     )
 

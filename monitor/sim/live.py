@@ -5,7 +5,13 @@ the live part starts now, then replayed minute by minute: each simulated
 minute lasts ``60 / speed`` seconds. The exporter shows the cumulative
 counters of the current minute and the operational database receives the
 rows whose time has come, so the chain alert → monitor → estimate can be
-watched as the faults fire.
+watched as the faults fire. The ground truth of the whole simulation can be
+written up front (``truth_path``), for tests to compare estimates with.
+
+The replay keeps the rebased timestamps on the wall clock: minute ``begin``
+started at the whole minute before now, so the first replayed minute is
+shortened by the seconds already gone, and at speed 1 a row stamped ``t`` is
+written and counted at wall-clock time ``t``, as a monitor's windows expect.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from monitor.sim.generate import SimResult, simulate
 from monitor.sim.opdb import OpBase, OpRows
 from monitor.sim.openmetrics import Family, families
 from monitor.sim.scenario import Scenario
+from monitor.sim.truth import write_truth
 
 _TIME_COLUMN = {
     "transactions": 3,
@@ -42,21 +49,36 @@ _TIME_COLUMN = {
 
 
 class ReplayCollector(Collector):
-    """Exposes the families' values at the current minute of the replay."""
+    """Exposes the families' values at the current minute of the replay.
+
+    A minute's counts are stamped at its end (as in the backfilled history),
+    so while a minute is being replayed its counters and histograms climb
+    from the previous minute's value to its own in proportion to the time
+    gone; a window of wall-clock time then holds the requests of that time,
+    not those of the minute ahead. Gauges show the current minute's value.
+    """
 
     def __init__(self, fams: Sequence[Family]) -> None:
         self.fams = fams
-        self.minute = 0
+        self.at = (0, 0.0)
+        """The current minute and the ``time.monotonic()`` it started at, set together."""
+        self.tick = 0.0
+        """Wall-clock seconds per simulated minute; 0 shows whole minutes at once."""
 
     def collect(self) -> Iterator[Metric]:
         """One metric per family, with each series' value at the current minute."""
+        minute, began = self.at
+        done = min(1.0, max(0.0, (time.monotonic() - began) / self.tick)) if self.tick else 1.0
         for fam in self.fams:
             metric = Metric(fam.name, fam.help, fam.kind)
+            climbs = fam.kind in ("counter", "histogram")
             for sample, series in fam.series:
-                if series.first <= self.minute < len(series.values):
-                    metric.add_sample(
-                        sample, dict(series.labels), float(series.values[self.minute])
-                    )
+                if series.first <= minute < len(series.values):
+                    value = float(series.values[minute])
+                    if climbs and done < 1.0:
+                        before = float(series.values[minute - 1]) if minute > series.first else 0.0
+                        value = before + (value - before) * done
+                    metric.add_sample(sample, dict(series.labels), value)
             yield metric
 
 
@@ -86,11 +108,18 @@ def run_live(
     speed: float = 1.0,
     lead: timedelta = timedelta(minutes=5),
     minutes: int | None = None,
+    truth_path: Path | None = None,
     say: Callable[[str], None] = print,
 ) -> None:
-    """Serve ``/metrics`` on ``port`` and fill ``db_path`` as the scenario unfolds."""
+    """Serve ``/metrics`` on ``port`` and fill ``db_path`` as the scenario unfolds.
+
+    With ``truth_path``, the ground truth of the simulated history (every
+    fault, rebased like the replay) is written there before the replay starts.
+    """
     plan = prepare(scenario, lead=lead)
     result = plan.result
+    if truth_path is not None:
+        write_truth(truth_path, result.truth)
     fams = families(result.metrics, catalog=scenario.catalog, plan=result.plan)
     collector = ReplayCollector(fams)
     registry = CollectorRegistry()
@@ -112,10 +141,12 @@ def run_live(
             else min(result.metrics.minutes, plan.begin + minutes)
         )
         tick = 60.0 / speed
-        t0 = time.monotonic()
+        begun = datetime.now(UTC) - (start + timedelta(minutes=plan.begin)).replace(tzinfo=UTC)
+        t0 = time.monotonic() - max(0.0, begun.total_seconds()) / speed
         say(f"serving /metrics on :{port}; {stop - plan.begin} simulated minutes at x{speed}")
+        collector.tick = tick
         for minute in range(plan.begin, stop):
-            collector.minute = minute
+            collector.at = (minute, t0 + (minute - plan.begin) * tick)
             now_text = (start + timedelta(minutes=minute + 1)).strftime("%Y-%m-%d %H:%M:%S.999999")
             _flush(engine, pending, until=now_text)
             for fault in result.plan.faults:

@@ -100,11 +100,12 @@ def run_prometheus(
     scrape_configs: Sequence[Mapping[str, Any]] = (),
     interval: str = "1s",
     extra_args: Sequence[str] = (),
+    alertmanagers: Sequence[str] = (),
 ) -> Iterator[RunningProgram]:
     """Run Prometheus evaluating ``rule_files`` every ``interval`` until the block ends.
 
     The lifecycle API is on, so a test can rewrite a rule file and call
-    :func:`reload_prometheus`.
+    :func:`reload_prometheus`. Alerts go to ``alertmanagers`` (base URLs), if any.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "prometheus.yml"
@@ -113,6 +114,9 @@ def run_prometheus(
         "rule_files": [str(Path(p).resolve()) for p in rule_files],
         "scrape_configs": [dict(c) for c in scrape_configs],
     }
+    if alertmanagers:
+        targets = [url.split("://", 1)[-1].rstrip("/") for url in alertmanagers]
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": targets}]}]}
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
 
     def argv(port: int) -> list[str]:

@@ -22,10 +22,14 @@ catalog: {catalog}
 seed: 4
 start: 2025-03-07T00:00:00Z
 duration: 6h
-customers: 400
+customers: 2000
 faults:
   - {{id: card-auth-down, component: card-auth, kind: down, at: 2h, duration: 30m}}
 """
+
+
+DOWN = 'service="card-auth"} 0.0'
+"""The ``up`` sample of the faulted component while it is down."""
 
 
 def _free_port() -> int:
@@ -65,17 +69,19 @@ def test_run_live_serves_metrics_and_fills_the_database(
     )
     thread.start()
     body = ""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and 'outcome="error"' not in body:
+    # the scenario is simulated before the replay starts, which a loaded machine
+    # makes slow; the exporter keeps serving the last minute after the replay ends
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and DOWN not in body:
         with contextlib.suppress(requests.ConnectionError):
             body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
         time.sleep(0.1)
     thread.join(timeout=20)
-    assert (
-        'touchpoint_requests_total{channel="pos",outcome="success",touchpoint="card-payments"}'
-        in body
-    )
-    assert 'outcome="error"' in body
+    assert "touchpoint_requests_total{" in body
+    assert 'touchpoint="card-payments"' in body
+    # the fault shows whatever the hour: failed requests need customers awake
+    # (the replay runs at the wall clock's time of day), a down exporter does not
+    assert DOWN in body
     conn = sqlite3.connect(db)
     (rows,) = conn.execute("SELECT COUNT(*) FROM transactions").fetchone()
     conn.close()
