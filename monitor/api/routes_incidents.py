@@ -14,18 +14,20 @@ from monitor.api.errors import QueryError
 from monitor.api.schemas import (
     AcknowledgeCreate,
     AlertRead,
+    EstimatePointRead,
     EventRead,
     IncidentCreate,
     IncidentDetail,
     IncidentPage,
     IncidentPatch,
     IncidentRead,
+    PlaybookStepRead,
     PublicUpdateCreate,
     SeverityChangeCreate,
     StateChangeCreate,
 )
 from monitor.api.status_schemas import PublicUpdateRead
-from monitor.domain import IncidentState
+from monitor.domain import EventKind, IncidentState
 from monitor.services import actions
 from monitor.services.publishing import publish_update
 
@@ -102,10 +104,17 @@ def read_incident(incident_id: IncidentId, rt: RuntimeDep) -> IncidentDetail:
         incident = uow.incidents.get(incident_id)
         timeline = uow.incidents.timeline(incident_id, with_merged=True)
         alerts = uow.alerts.of_incident(incident_id)
+        steps = uow.outbox.of_incident(incident_id)
     return IncidentDetail(
         **IncidentRead.of(incident).model_dump(),
         timeline=[EventRead.of(e) for e in timeline],
         alerts=[AlertRead.of(a) for a in alerts],
+        estimates=[
+            EstimatePointRead.of(e)
+            for e in timeline
+            if e.kind is EventKind.ESTIMATE_UPDATED and e.incident_id == incident_id
+        ],
+        playbook_steps=[PlaybookStepRead.of(i) for i in steps],
     )
 
 

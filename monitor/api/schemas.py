@@ -17,6 +17,7 @@ from monitor.domain import (
 )
 from monitor.store.repositories.alerts import StoredAlert
 from monitor.store.repositories.audit import AuditEntry
+from monitor.store.repositories.outbox import OutboxItem
 
 
 class Strict(BaseModel):
@@ -210,11 +211,69 @@ class IncidentPage(BaseModel):
     next_cursor: str | None
 
 
+class EstimatePointRead(BaseModel):
+    """One estimate of the incident's series: when, whether final, and per touchpoint."""
+
+    at: datetime
+    final: bool
+    touchpoints: dict[str, Any]
+    """Touchpoint id → affected_customers, affected_so_far, failed_interactions,
+    exposed_customers (each ``{estimate, low, high, level}`` or null), methods, quality,
+    and ``stale`` when an earlier figure is kept because a source is unreachable."""
+
+    @classmethod
+    def of(cls, event: IncidentEvent) -> EstimatePointRead:
+        """The series point of an ``estimate_updated`` event."""
+        touchpoints = event.data.get("touchpoints")
+        return cls(
+            at=event.at,
+            final=bool(event.data.get("final")),
+            touchpoints=dict(touchpoints) if isinstance(touchpoints, dict) else {},
+        )
+
+
+class PlaybookStepRead(BaseModel):
+    """One planned step of a playbook run: what, where, and what became of it."""
+
+    playbook: str
+    step: str
+    action: str
+    channel: str | None
+    status: str
+    due_at: datetime
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+    approved_by: str | None
+
+    @classmethod
+    def of(cls, item: OutboxItem) -> PlaybookStepRead:
+        """The API view of an outbox row (its payload, which may hold drafts, stays out)."""
+        return cls(
+            playbook=item.playbook,
+            step=item.step,
+            action=item.action.value,
+            channel=item.channel,
+            status=item.status.value,
+            due_at=item.due_at,
+            attempts=item.attempts,
+            sent_at=item.sent_at,
+            last_error=item.last_error,
+            approved_by=item.approved_by,
+        )
+
+
 class IncidentDetail(IncidentRead):
-    """An incident with its timeline and alerts."""
+    """An incident with its timeline, alerts, estimates series and playbook steps."""
 
     timeline: list[EventRead]
     alerts: list[AlertRead]
+    estimates: list[EstimatePointRead] = Field(
+        default_factory=list, description="Affected-customer estimates over time, oldest first."
+    )
+    playbook_steps: list[PlaybookStepRead] = Field(
+        default_factory=list, description="Every step the playbooks planned, in planned order."
+    )
 
 
 class IngestRejectedItem(BaseModel):

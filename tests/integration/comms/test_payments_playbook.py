@@ -104,6 +104,11 @@ def test_resolving_waives_fees_with_a_signed_call_and_closes_out(comms: CommsHar
     assert json.loads(body)["reason"] == f"outage-{incident_id}"
     close_out = [c for c in comms.slack.conversation() if c[3].startswith(":white_check_mark:")]
     assert [(c[1], c[2]) for c in close_out] == [("#banking", "thread")]
+    # the incident tells what its playbooks did, step by step
+    steps = comms.incident(incident_id)["playbook_steps"]
+    mine = [s for s in steps if s["playbook"] == "card-payments-transfers"]
+    assert ("webhook", "sent") in {(s["action"], s["status"]) for s in mine}
+    assert ("slack_post", "sent") in {(s["action"], s["status"]) for s in mine}
     # the close-out links the post-incident report, which the API serves
     report_url = close_out[0][3].rsplit("Post-incident report: ", 1)[1].split()[0]
     assert report_url.endswith(f"/api/v1/incidents/{incident_id}/report?format=html")

@@ -35,6 +35,10 @@ def test_open_incidents_are_estimated_on_schedule_and_finally_at_resolution(
     assert scheduler.estimate_once() == 1
     estimates = _estimates(harness, 1)
     assert [e["final"] for e in estimates] == [False, False, True]
+    # the same series, ready to draw, beside the timeline
+    series = harness.incident(1)["estimates"]
+    assert [p["final"] for p in series] == [False, False, True]
+    assert [p["touchpoints"] for p in series] == [e["touchpoints"] for e in estimates]
     assert scheduler.estimate_once() == 0  # the final figure is computed once
     card = estimates[-1]["touchpoints"]["card-payments"]  # type: ignore[index]
     # no data source configured: the figure is unknown, never a silent zero
