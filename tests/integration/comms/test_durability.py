@@ -111,3 +111,27 @@ def test_slack_rate_limits_and_errors_delay_delivery_but_deliver_once(
     assert set(posted.values()) == {1}
     timeline = comms.incident(incident["id"])["timeline"]
     assert any("failed, retrying (Slack answered internal_error)" in e["summary"] for e in timeline)
+
+
+def test_escalation_and_repeat_timers_survive_a_restart_and_fire_once(
+    database_url: str, tmp_path: Path, slack: SlackServer
+) -> None:
+    clock = Clock(T0 + timedelta(minutes=1))
+    first = _runtime(database_url, tmp_path, slack, clock)
+    first.post_events([event("LedgerDown", started=T0, component="ledger")])
+    first.process()  # posted; the 15-minute escalation and the 30-minute update wait
+    first.runtime.close()  # the process stops with both timers pending
+
+    clock.advance(minutes=32)  # both are due while no process runs
+    second = _runtime(database_url, tmp_path, slack, clock)
+    second.process()
+    second.process()
+    second.runtime.close()
+    third = _runtime(database_url, tmp_path, slack, clock)  # and a restart right after
+    third.process()
+    escalations = [c for c in slack.conversation() if c[1] == "#platform-oncall"]
+    updates = [c for c in slack.conversation() if c[3].startswith("Update after")]
+    assert len(escalations) == 1
+    assert len(updates) == 1
+    assert set(_keys_posted(slack).values()) == {1}
+    third.runtime.close()
