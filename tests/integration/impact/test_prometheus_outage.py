@@ -20,6 +20,7 @@ from monitor.domain import Severity, TouchpointState
 from monitor.impact import Sources
 from monitor.scheduler import poll_backoff
 from monitor.services.estimation import estimate_incident
+from monitor.services.status import build_status
 from monitor.settings import Settings
 from monitor.sources import PrometheusMetrics
 from monitor.store import Store
@@ -76,6 +77,8 @@ def test_a_prometheus_outage_keeps_the_last_estimate_marked_stale_until_it_answe
         refused, refused_seconds = _timed(
             store, incident_id, sources, start + timedelta(minutes=15)
         )
+        status = build_status(store, catalog=CATALOG, now=start + timedelta(minutes=15))
+        [shown] = [t for t in status.touchpoints if t.id == "card-payments"]
         proxy.hang()
         hung, hung_seconds = _timed(store, incident_id, sources, start + timedelta(minutes=20))
         proxy.restore()
@@ -87,6 +90,11 @@ def test_a_prometheus_outage_keeps_the_last_estimate_marked_stale_until_it_answe
         assert stale["affected_customers"] == first["affected_customers"]
         assert stale["stale"]["since"] == first_at  # type: ignore[index]
         assert "Prometheus unreachable" in stale["stale"]["reason"]  # type: ignore[index]
+    # the status API shows the kept figure and says why it is old
+    assert shown.affected_customers is not None
+    assert shown.affected_customers.estimate == first["affected_customers"]["estimate"]  # type: ignore[index]
+    assert shown.estimate_stale is not None
+    assert "Prometheus unreachable" in shown.estimate_stale
     assert refused_seconds < 5
     assert hung_seconds < 10 * TIMEOUT
     assert "stale" not in back
