@@ -63,6 +63,11 @@ class TouchpointStatusRead(BaseModel):
         default=None,
         description="Set when the figure is an earlier one kept because a source is unreachable.",
     )
+    monitored_state: TouchpointState | None = Field(
+        default=None,
+        description="Internal view, when ``state`` was published by a playbook: what the "
+        "monitor itself sees.",
+    )
 
 
 class IncidentStatusRead(BaseModel):
@@ -129,6 +134,7 @@ def _touchpoint(t: TouchpointStatus, *, internal: bool, counts: bool) -> Touchpo
     read = TouchpointStatusRead(id=t.id, name=t.name, state=t.state, since=t.since)
     if internal:
         read.incident_ids = list(t.incident_ids)
+        read.monitored_state = t.monitored_state
     if internal or counts:
         read.affected_customers = IntervalRead.of(t.affected_customers)
         read.estimate_at = t.estimate_at

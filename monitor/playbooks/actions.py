@@ -155,6 +155,9 @@ def status_page(
                 payload={
                     "touchpoint": touchpoint,
                     "state": state or "operational",
+                    # an explicit state is what the page shows until the incident
+                    # ends; "current" only describes the monitored state
+                    "pinned": spec.state != "current",
                     "text": run.render(spec.text, touchpoint=tp),
                 },
             )

@@ -350,6 +350,7 @@ class Dispatcher:
                     "fr": str(payload.get("text_fr", "")),
                     "touchpoint": payload.get("touchpoint"),
                     "state": payload.get("state"),
+                    "pinned": bool(payload.get("pinned")),
                 },
             )
             ref = {"event_id": event_id, "touchpoint": payload.get("touchpoint")}

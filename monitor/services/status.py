@@ -44,6 +44,9 @@ class TouchpointStatus:
     estimate_at: datetime | None
     estimate_stale: str | None = None
     """Why the estimate is an earlier figure kept (a source unreachable), and since when."""
+    monitored_state: TouchpointState | None = None
+    """Set when ``state`` is one a playbook published for an open incident: what the
+    monitor itself sees (the status page shows what people were told)."""
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,15 @@ def build_status(store: Store, *, catalog: Catalog, now: datetime) -> StatusSnap
         )
         maintenance = uow.maintenance.current_and_future(now=now)
         last_change = uow.touchpoints.latest_change()
+    pinned = _pinned_states(incidents, updates)
     touchpoints = tuple(
         _touchpoint_status(
-            catalog, tid, period=current.get(tid), incidents=incidents, estimates=estimates
+            catalog,
+            tid,
+            period=current.get(tid),
+            incidents=incidents,
+            estimates=estimates,
+            pinned=pinned.get(tid),
         )
         for tid in catalog.touchpoints
     )
@@ -123,6 +132,7 @@ def _touchpoint_status(
     period: StatePeriod | None,
     incidents: Sequence[Incident],
     estimates: Mapping[int, object],
+    pinned: TouchpointState | None = None,
 ) -> TouchpointStatus:
     hurting = [i for i in incidents if touchpoint in i.touchpoints]
     best: tuple[Interval, datetime, str | None] | None = None
@@ -131,16 +141,36 @@ def _touchpoint_status(
         found = _affected(event, touchpoint)
         if found is not None and (best is None or found[1] > best[1]):
             best = found
+    monitored = period.state if period else TouchpointState.OPERATIONAL
     return TouchpointStatus(
         id=touchpoint,
         name=catalog.touchpoints[touchpoint].name,
-        state=period.state if period else TouchpointState.OPERATIONAL,
+        state=pinned or monitored,
+        monitored_state=monitored if pinned is not None else None,
         since=period.since if period else None,
         incident_ids=tuple(sorted(i.id for i in hurting)),
         affected_customers=best[0] if best else None,
         estimate_at=best[1] if best else None,
         estimate_stale=best[2] if best else None,
     )
+
+
+def _pinned_states(
+    incidents: Sequence[Incident], updates: Mapping[int, Sequence[IncidentEvent]]
+) -> dict[str, TouchpointState]:
+    """The latest state a playbook published explicitly per touchpoint, for open incidents."""
+    published: list[tuple[datetime, int, str, TouchpointState]] = []
+    for incident in incidents:
+        for update in updates.get(incident.id, ()):
+            data = update.data
+            touchpoint, state = data.get("touchpoint"), data.get("state")
+            if not data.get("pinned") or not isinstance(touchpoint, str):
+                continue
+            try:
+                published.append((update.at, update.id, touchpoint, TouchpointState(str(state))))
+            except ValueError:
+                continue
+    return {tp: state for _, _, tp, state in sorted(published)}
 
 
 def _affected(event: object, touchpoint: str) -> tuple[Interval, datetime, str | None] | None:

@@ -15,6 +15,7 @@ with warnings.catch_warnings():
 
 from monitor.api import create_app
 from monitor.bootstrap import build_runtime
+from monitor.domain import EventKind
 from monitor.services.tokens import create_token, revoke_token
 from tests.integration.pipeline.conftest import Clock, Harness, event, settings_for
 
@@ -205,6 +206,46 @@ def test_published_updates_reach_the_public_status(harness: Harness) -> None:
     [update] = public["incidents"][0]["updates"]
     assert update["en"].startswith("Card payments are failing")
     assert update["fr"].startswith("Les paiements")
+
+
+def _publish(harness: Harness, *, state: str, pinned: bool, minutes: int) -> None:
+    """A status-page step's update, as the dispatcher records it."""
+    with harness.runtime.store.unit_of_work() as uow:
+        uow.incidents.add_event(
+            1,
+            at=T0 + timedelta(minutes=minutes),
+            kind=EventKind.PUBLIC_UPDATE,
+            source="playbook:test",
+            summary="Card payments: some customers cannot pay.",
+            data={"en": "Card payments: some customers cannot pay.", "fr": "",
+                  "touchpoint": "card-payments", "state": state, "pinned": pinned},
+        )  # fmt: skip
+        uow.commit()
+    harness.client.app.state.status_cache.invalidate()  # type: ignore[attr-defined]
+
+
+def _card_payments(harness: Harness, view: str) -> dict[str, object]:
+    touchpoints = harness.client.get("/api/v1/status", params={"view": view}).json()["touchpoints"]
+    [card] = [t for t in touchpoints if t["id"] == "card-payments"]
+    return card  # type: ignore[no-any-return]
+
+
+def test_a_state_a_playbook_publishes_is_what_the_status_shows_while_open(
+    harness: Harness,
+) -> None:
+    _postgres_down(harness)
+    assert _card_payments(harness, "public")["state"] == "major_outage"
+    _publish(harness, state="degraded_performance", pinned=False, minutes=3)
+    assert _card_payments(harness, "public")["state"] == "major_outage"  # "current": no pin
+    _publish(harness, state="partial_outage", pinned=True, minutes=4)
+    public = _card_payments(harness, "public")
+    assert public["state"] == "partial_outage"
+    assert "monitored_state" not in public or public["monitored_state"] is None
+    internal = _card_payments(harness, "internal")
+    assert internal["state"] == "partial_outage"
+    assert internal["monitored_state"] == "major_outage"
+    _publish(harness, state="major_outage", pinned=True, minutes=5)  # the latest one counts
+    assert _card_payments(harness, "public")["state"] == "major_outage"
 
 
 @pytest.fixture
