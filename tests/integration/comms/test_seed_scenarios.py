@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,8 +45,13 @@ def world(
         yield found
 
 
-def _play(world: DemoWorld, *, database_url: str, tmp_path: Path, slack: SlackServer) -> int:
-    """Play every fault as a firing then a resolved webhook; returns the incidents opened."""
+def _play(
+    world: DemoWorld, *, database_url: str, tmp_path: Path, slack: SlackServer
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Play every fault as a firing then a resolved webhook.
+
+    Returns, for each incident left (not merged), its detail and its report (JSON).
+    """
     alerts = alerts_for(world.faults, world.scenario.catalog)
     clock = Clock(alerts[0].fires_at)
     settings = comms_settings(
@@ -77,7 +83,15 @@ def _play(world: DemoWorld, *, database_url: str, tmp_path: Path, slack: SlackSe
                 harness.process()
                 runtime.scheduler.estimate_once()
                 harness.process()
-            return len([i for i in harness.incidents() if i["merged_into"] is None])
+            found = []
+            for item in harness.incidents():
+                if item["merged_into"] is not None:
+                    continue
+                detail = harness.incident(item["id"])
+                report = client.get(f"/api/v1/incidents/{item['id']}/report?format=json")
+                assert report.status_code == 200, report.text
+                found.append((detail, report.json()))
+            return found
     finally:
         runtime.close()
 
@@ -89,7 +103,8 @@ def _texts(slack: SlackServer, channel: str) -> list[str]:
 def test_a_seed_outage_makes_the_expected_slack_conversation(
     world: DemoWorld, database_url: str, tmp_path: Path, slack: SlackServer
 ) -> None:
-    incidents = _play(world, database_url=database_url, tmp_path=tmp_path, slack=slack)
+    played = _play(world, database_url=database_url, tmp_path=tmp_path, slack=slack)
+    incidents = len(played)
     name = world.scenario.spec.name
     # the team owning the touchpoint customers feel most: card payments, the pay run, check-in
     team = {"bank-overdraft": "payments", "payroll-failure": "payroll"}.get(name, "airline")
@@ -110,6 +125,20 @@ def test_a_seed_outage_makes_the_expected_slack_conversation(
     assert all("/report?format=html" in t for t in close_outs)
     everything = json.dumps([c.params for c in slack.calls])
     assert "customer_id" not in everything
+    # each report states the stored final figures and a complete timeline
+    for detail, report in played:
+        assert detail["state"] == "resolved"
+        finals = [e for e in detail["estimates"] if e["final"]]
+        assert finals, f"incident {detail['id']} has no final estimate"
+        assert report["estimate_status"] == "final"
+        impacts = {i["touchpoint"]: i for i in report["impacts"]}
+        for touchpoint, figures in finals[-1]["touchpoints"].items():
+            assert impacts[touchpoint]["affected"] == figures["affected_customers"]
+            assert impacts[touchpoint]["failed_interactions"] == figures["failed_interactions"]
+        milestones = {m["key"]: m["at"] for m in report["milestones"]["items"]}
+        for key in ("first_alert", "detected", "first_internal_message", "resolved"):
+            assert milestones[key] is not None, f"incident {detail['id']}: no {key}"
+        assert "customer" in report["summary"]
     if name == "bank-overdraft":
         # the overdraft fees the outage caused are waived through the signed webhook
         [*waivers] = slack.hook_calls("overdraft-fee-waiver")
