@@ -133,7 +133,11 @@ class UnitOfWork:
             session.commit()
         except (OperationalError, DBAPIError) as exc:
             if _is_unavailable(exc):
-                self._health.failed(str(exc.orig))
+                # Only a refusal to write (full, read-only, I/O) says the store cannot
+                # take writes; a lock timeout in a storm or a lost connection does not,
+                # and readiness would then probe with writes that queue for the lock.
+                if _is_write_refusal(exc):
+                    self._health.failed(str(exc.orig))
                 raise StoreUnavailableError(f"the database is unavailable: {exc.orig}") from exc
             raise
         if wrote:
