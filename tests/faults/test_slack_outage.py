@@ -18,7 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support.monitor_process import REPO, MonitorProcess, monitor, wait_until
+from tests.support.monitor_process import (
+    REPO,
+    alerts_processed,
+    monitor,
+    wait_until,
+)
 from tests.support.payloads import captured_payloads
 from tests.support.slack_server import SlackServer, slack_server
 from tests.support.tcp_proxy import tcp_proxy
@@ -50,11 +55,6 @@ def _posted_keys(slack: SlackServer) -> dict[str, list[str]]:
             if key:
                 found.setdefault(names.get(channel_id, channel_id), []).append(str(key))
     return found
-
-
-def _alerts_processed(server: MonitorProcess) -> int:
-    items = httpx.get(f"{server.url}/api/v1/incidents?limit=100", timeout=5).json()["items"]
-    return sum(int(i["total_alerts"]) for i in items)
 
 
 def _timed_post(url: str, body: bytes) -> tuple[int, float]:
@@ -102,7 +102,7 @@ def test_slack_refusing_hanging_and_failing_delays_messages_but_sends_each_once_
                 refused_post = _timed_post(server.url, payloads["card-auth-errors-payments"])
                 refused_status = _timed_status(server.url)
                 wait_until(
-                    lambda: _alerts_processed(server) == 2,
+                    lambda: alerts_processed(server) == 2,
                     what="processing while Slack refuses",
                     alive=server,
                 )
@@ -111,7 +111,7 @@ def test_slack_refusing_hanging_and_failing_delays_messages_but_sends_each_once_
                 hung_post = _timed_post(server.url, payloads["rabbitmq-two-nodes-down"])
                 hung_status = _timed_status(server.url)
                 wait_until(
-                    lambda: _alerts_processed(server) == 4,
+                    lambda: alerts_processed(server) == 4,
                     what="processing while Slack hangs",
                     alive=server,
                 )

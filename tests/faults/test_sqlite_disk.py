@@ -17,7 +17,7 @@ from typing import BinaryIO
 import httpx
 import pytest
 
-from tests.support.monitor_process import MonitorProcess, monitor, wait_until
+from tests.support.monitor_process import MonitorProcess, alerts_processed, monitor, wait_until
 from tests.support.payloads import storm_webhook
 
 pytestmark = pytest.mark.slow
@@ -63,11 +63,6 @@ def _wrote(out: BinaryIO, block: bytes) -> bool:
 
 def _remount(path: Path, mode: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
-
-
-def _alerts_processed(server: MonitorProcess) -> int:
-    items = httpx.get(f"{server.url}/api/v1/incidents?limit=100", timeout=5).json()["items"]
-    return sum(int(i["total_alerts"]) for i in items)
 
 
 class Poster:
@@ -119,7 +114,7 @@ def test_a_full_disk_refuses_with_503_is_not_ready_and_recovers_losing_nothing(
         with monitor(database_url=url, data_dir=disk, wait_for="/readyz", log_dir=tmp_path) as srv:
             poster = Poster(srv)
             assert poster.post().status_code == 200
-            wait_until(lambda: _alerts_processed(srv) == 4, what="the first alerts", alive=srv)
+            wait_until(lambda: alerts_processed(srv) == 4, what="the first alerts", alive=srv)
 
             filler = _fill(disk)
             message = _refusal(poster.until_refused())
@@ -135,7 +130,7 @@ def test_a_full_disk_refuses_with_503_is_not_ready_and_recovers_losing_nothing(
             wait_until(lambda: _readiness(srv)[0] == 200, what="readiness after space returns")
             assert poster.post().status_code == 200
             wait_until(
-                lambda: _alerts_processed(srv) == poster.accepted,
+                lambda: alerts_processed(srv) == poster.accepted,
                 what="every accepted alert to be processed",
                 alive=srv,
             )
@@ -153,7 +148,7 @@ def test_a_read_only_file_system_refuses_with_503_is_not_ready_and_recovers(
         with monitor(database_url=url, data_dir=disk, wait_for="/readyz", log_dir=tmp_path) as srv:
             first = Poster(srv)
             assert first.post().status_code == 200
-            wait_until(lambda: _alerts_processed(srv) == 4, what="the first alerts", alive=srv)
+            wait_until(lambda: alerts_processed(srv) == 4, what="the first alerts", alive=srv)
         _remount(disk, "ro")
         try:
             with monitor(database_url=url, data_dir=disk, log_dir=tmp_path) as srv:
@@ -166,7 +161,7 @@ def test_a_read_only_file_system_refuses_with_503_is_not_ready_and_recovers(
                 assert status == 503
                 assert checks["writes"] != "ok"
                 assert httpx.get(f"{srv.url}/api/v1/status", timeout=10).status_code == 200
-                assert _alerts_processed(srv) == 4
+                assert alerts_processed(srv) == 4
 
         finally:
             _remount(disk, "rw")
@@ -177,7 +172,7 @@ def test_a_read_only_file_system_refuses_with_503_is_not_ready_and_recovers(
             poster.server = srv
             assert poster.post().status_code == 200
             wait_until(
-                lambda: _alerts_processed(srv) == first.accepted + poster.accepted,
+                lambda: alerts_processed(srv) == first.accepted + poster.accepted,
                 what="every accepted alert to be processed",
                 alive=srv,
             )

@@ -137,3 +137,9 @@ def wait_until(
         time.sleep(0.1)
     tail = alive.log()[-3000:] if alive is not None else ""
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
+
+
+def alerts_processed(server: MonitorProcess) -> int:
+    """How many alerts the server's incidents hold: what the worker has processed so far."""
+    items = httpx.get(f"{server.url}/api/v1/incidents?limit=100", timeout=5).json()["items"]
+    return sum(int(i["total_alerts"]) for i in items)
