@@ -20,9 +20,10 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from monitor.store.types import SafeJSON, SafeString, SafeText, UTCDateTime
 
@@ -46,8 +47,9 @@ class Base(DeclarativeBase):
 class InboxBatch(Base):
     """One accepted delivery (webhook call, poll, event post), kept until processed.
 
-    The raw body and its normalised alerts are written in one transaction before
-    the sender is answered, which is what lets the monitor promise no loss.
+    The raw body and its normalised alerts are written in one row, in one
+    transaction, before the sender is answered, which is what lets the monitor
+    promise no loss at the speed of a single insert.
     """
 
     __tablename__ = "inbox_batches"
@@ -62,34 +64,10 @@ class InboxBatch(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(SafeText, nullable=True)
-
-    alerts: Mapped[list[InboxAlert]] = relationship(
-        back_populates="batch", order_by="InboxAlert.position", cascade="all, delete-orphan"
-    )
+    alerts_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The normalised alerts as JSON text (``monitor.store.inbox_codec``)."""
 
     __table_args__ = (Index("ix_inbox_batches_pending", "processed_at", "id"),)
-
-
-class InboxAlert(Base):
-    """A normalised alert as it arrived in a batch (before deduplication)."""
-
-    __tablename__ = "inbox_alerts"
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("inbox_batches.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
-    labels: Mapped[dict[str, str]] = mapped_column(SafeJSON)
-    annotations: Mapped[dict[str, str]] = mapped_column(SafeJSON)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    generator_url: Mapped[str | None] = mapped_column(SafeText, nullable=True)
-
-    batch: Mapped[InboxBatch] = relationship(back_populates="alerts")
-
-    __table_args__ = (Index("ix_inbox_alerts_batch_id", "batch_id"),)
 
 
 class RejectedPayload(Base):

@@ -15,15 +15,14 @@ from monitor.domain import (
 )
 from monitor.store.models import (
     AlertRow,
-    InboxAlert,
     IncidentEventRow,
     IncidentRow,
     MaintenanceWindowRow,
 )
 
 
-def alert_from_row(row: AlertRow | InboxAlert) -> Alert:
-    """The domain alert held by an alert or inbox row."""
+def alert_from_row(row: AlertRow) -> Alert:
+    """The domain alert held by an alert row."""
     return Alert(
         fingerprint=row.fingerprint,
         source=row.source,
