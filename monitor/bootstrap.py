@@ -21,6 +21,7 @@ from monitor.playbooks import empty_playbooks, load_playbooks
 from monitor.scheduler import Scheduler
 from monitor.services.comms import Comms
 from monitor.services.dispatch import Dispatcher
+from monitor.services.group_commit import GroupCommitter
 from monitor.services.pipeline import Pipeline
 from monitor.services.worker import Worker
 from monitor.settings import Settings
@@ -52,6 +53,7 @@ class Runtime:
     leader: LeaderLock
     comms: Comms
     dispatcher: Dispatcher
+    committer: GroupCommitter
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def start(self) -> None:
@@ -62,6 +64,7 @@ class Runtime:
     def close(self) -> None:
         """Stop the background work and release the database connections."""
         self.scheduler.stop()
+        self.committer.stop()
         self.worker.stop()
         self.leader.release()
         self.store.engine.dispose()
@@ -107,6 +110,7 @@ def build_runtime(
         leader=leader,
         comms=comms,
         dispatcher=dispatcher,
+        committer=GroupCommitter(store),
         clock=clock,
     )
 

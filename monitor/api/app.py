@@ -44,6 +44,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
             yield
         finally:
             runtime.scheduler.stop()
+            runtime.committer.stop()
             runtime.worker.stop()
 
     app = FastAPI(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
@@ -23,7 +24,7 @@ from monitor.ingest.alertmanager import parse_alertmanager
 from monitor.ingest.events import events_json_schema, parse_events
 from monitor.ingest.limits import IngestLimits
 from monitor.ingest.validation import ParsedBatch
-from monitor.services.accept import RejectedAlert, accept_delivery, reject_delivery
+from monitor.services.accept import Delivery, RejectedAlert, reject_delivery
 
 router = APIRouter(prefix="/api/v1/ingest", dependencies=[Depends(require("ingest"))])
 
@@ -84,18 +85,11 @@ async def _ingest(request: Request, rt: Runtime, *, source: str, parser: Parser)
         return error_response(
             422, "no_valid_alert", reason, rejected=items, rejected_payload_id=rid
         )
-    accepted = await run_in_threadpool(
-        lambda: accept_delivery(
-            rt.store,
-            source=source,
-            body=body.data,
-            alerts=parsed.alerts,
-            rejected=rejected,
-            received_at=received,
-            meta=_meta(parsed),
-            endpoint=endpoint,
-        )
+    delivery = Delivery(
+        source, body.data, parsed.alerts, rejected, received, endpoint, _meta(parsed)
     )
+    # Committed with whatever other deliveries are waiting: one transaction for all.
+    accepted = await asyncio.wrap_future(rt.committer.submit(delivery))
     rt.worker.wake()
     rt.telemetry.deliveries.labels(source, "accepted").inc()
     rt.telemetry.alerts_accepted.labels(source).inc(accepted.accepted)

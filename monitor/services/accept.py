@@ -14,6 +14,7 @@ from typing import Any
 
 from monitor.domain import Alert
 from monitor.store import Store
+from monitor.store.repositories.inbox import NewBatch
 
 REJECTED_KEEP_BYTES = 256 * 1024
 """How much of a refused body is kept for inspection (the rest is counted, not stored)."""
@@ -37,6 +38,19 @@ class Accepted:
     rejected_payload_id: int | None
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One parsed delivery waiting to be committed to the inbox."""
+
+    source: str
+    body: bytes
+    alerts: Sequence[Alert]
+    rejected: Sequence[RejectedAlert]
+    received_at: datetime
+    endpoint: str
+    meta: dict[str, Any] | None = None
+
+
 def accept_delivery(
     store: Store,
     *,
@@ -49,28 +63,36 @@ def accept_delivery(
     endpoint: str,
 ) -> Accepted:
     """Commit a delivery's alerts to the inbox (and keep the body if part of it was refused)."""
+    delivery = Delivery(source, body, alerts, rejected, received_at, endpoint, meta)
+    [accepted] = accept_deliveries(store, [delivery])
+    return accepted
+
+
+def accept_deliveries(store: Store, deliveries: Sequence[Delivery]) -> list[Accepted]:
+    """Commit several deliveries in one transaction: all of them are in the inbox, or none."""
     with store.unit_of_work() as uow:
-        batch_id = uow.inbox.add_batch(
-            source=source,
-            payload=body,
-            alerts=alerts,
-            received_at=received_at,
-            meta=meta,
-            rejected_count=len(rejected),
+        batch_ids = uow.inbox.add_batches(
+            [
+                NewBatch(d.source, d.body, d.alerts, d.received_at, d.meta, len(d.rejected))
+                for d in deliveries
+            ]
         )
-        rejected_id = None
-        if rejected:
-            rejected_id = uow.inbox.add_rejected(
-                endpoint=endpoint,
-                reason="; ".join(r.reason for r in rejected[:50]),
-                body=body,
-                size_bytes=len(body),
-                content_type="application/json",
-                received_at=received_at,
-                keep_bytes=REJECTED_KEEP_BYTES,
-            )
+        results = []
+        for d, batch_id in zip(deliveries, batch_ids, strict=True):
+            rejected_id = None
+            if d.rejected:
+                rejected_id = uow.inbox.add_rejected(
+                    endpoint=d.endpoint,
+                    reason="; ".join(r.reason for r in d.rejected[:50]),
+                    body=d.body,
+                    size_bytes=len(d.body),
+                    content_type="application/json",
+                    received_at=d.received_at,
+                    keep_bytes=REJECTED_KEEP_BYTES,
+                )
+            results.append(Accepted(batch_id, len(d.alerts), tuple(d.rejected), rejected_id))
         uow.commit()
-    return Accepted(batch_id, len(alerts), tuple(rejected), rejected_id)
+    return results
 
 
 def reject_delivery(
