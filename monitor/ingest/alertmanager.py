@@ -46,6 +46,7 @@ from monitor.ingest.validation import (
 
 SOURCE = "alertmanager"
 WEBHOOK_VERSION = "4"
+_STATUS = {s.value: s for s in AlertStatus}
 
 
 class AlertmanagerAlert(BaseModel):
@@ -132,7 +133,7 @@ def alert_from_webhook(raw: object, *, where: str, now: datetime, limits: Ingest
     if item.ends_at is not None:
         ends_at = parse_optional_time(item.ends_at, where=f"{where}.endsAt", now=now, limits=limits)
         check_order(starts_at, ends_at, where=f"{where}.endsAt")
-    status = AlertStatus(item.status)
+    status = _STATUS[item.status]
     if status is AlertStatus.FIRING:
         ends_at = None
     elif ends_at is None:
@@ -144,8 +145,9 @@ def alert_from_webhook(raw: object, *, where: str, now: datetime, limits: Ingest
         fingerprint=fingerprint,
         source=SOURCE,
         status=status,
-        labels=dict(item.labels),
-        annotations=dict(item.annotations),
+        # pydantic built these dicts for the model: nothing else holds them
+        labels=item.labels,
+        annotations=item.annotations,
         starts_at=starts_at,
         ends_at=ends_at,
         generator_url=link_or_none(item.generator_url),

@@ -199,3 +199,19 @@ def test_lone_surrogate_escapes_become_replacement_characters_as_in_go() -> None
     [alert] = parsed.alerts
     assert alert.labels["note"] == "\ufffd\u00e9"
     assert len(alert.fingerprint) == 16
+
+
+def test_lone_surrogate_escapes_are_replaced_in_utf16_bodies_too() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.ingest import IngestLimits, parse_events
+
+    text = (
+        '{"events":[{"source":"t","name":"W","status":"firing",'
+        '"labels":{"note":"\\ud800x"},"started_at":"2026-11-25T17:00:00Z"}]}'
+    )
+    parsed = parse_events(
+        text.encode("utf-16"), now=datetime(2026, 11, 25, 18, tzinfo=UTC), limits=IngestLimits()
+    )
+    [alert] = parsed.alerts
+    assert alert.labels["note"] == "\ufffdx"
