@@ -18,7 +18,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from monitor.errors import StoreUnavailableError
 from monitor.store.repositories.action_items import ActionItemRepository
@@ -86,14 +86,6 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
-        # The session's identity map holds rows weakly: a clean row nobody
-        # references is dropped and re-read on the next get(). Within one unit
-        # of work the same incidents are touched again and again, so keep them.
-        kept: list[object] = []
-        event.listen(self._session, "loaded_as_persistent", lambda _s, obj: kept.append(obj))
-        event.listen(self._session, "pending_to_persistent", lambda _s, obj: kept.append(obj))
-        self._wrote = False
-        event.listen(self._session, "after_flush", self._note_write)
         self.inbox = InboxRepository(self._session)
         self.alerts = AlertRepository(self._session)
         self.incidents = IncidentRepository(self._session)
@@ -128,7 +120,9 @@ class UnitOfWork:
     def commit(self) -> None:
         """Make everything done in this unit of work durable."""
         session = self._require()
-        wrote = self._wrote or bool(session.new or session.dirty or session.deleted)
+        wrote = session.info.get(_WROTE, False) or bool(
+            session.new or session.dirty or session.deleted
+        )
         try:
             session.commit()
         except (OperationalError, DBAPIError) as exc:
@@ -143,9 +137,6 @@ class UnitOfWork:
         if wrote:
             # a commit with nothing in it goes through on a read-only or full disk
             self._health.succeeded()
-
-    def _note_write(self, *_: object) -> None:
-        self._wrote = True
 
     def flush(self) -> None:
         """Send pending changes so generated ids are known, without committing."""
@@ -164,6 +155,12 @@ class Store:
         self.engine = engine
         self.write_health = WriteHealth()
         self._factory = sessionmaker(engine, expire_on_commit=False)
+        # Listening once on the factory, not per session: registering listeners
+        # costs more than a small insert, and every delivery opens a session.
+        event.listen(self._factory, "loaded_as_persistent", _keep)
+        event.listen(self._factory, "pending_to_persistent", _keep)
+        event.listen(self._factory, "after_flush", _note_flush)
+        event.listen(self._factory, "do_orm_execute", _note_statement)
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work; use it in a ``with`` block."""
@@ -210,6 +207,27 @@ class Store:
             return shutil.disk_usage(Path(database).resolve().parent).free
         except OSError:
             return None
+
+
+_KEPT = "monitor.kept"
+_WROTE = "monitor.wrote"
+
+
+def _keep(session: Session, obj: object) -> None:
+    # The session's identity map holds rows weakly: a clean row nobody
+    # references is dropped and re-read on the next get(). Within one unit
+    # of work the same incidents are touched again and again, so keep them.
+    session.info.setdefault(_KEPT, []).append(obj)
+
+
+def _note_flush(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    # Core INSERTs (the inbox) go through Session.execute without a flush.
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 def _is_unavailable(exc: DBAPIError) -> bool:
