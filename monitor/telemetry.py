@@ -48,7 +48,7 @@ class Telemetry:
         )
         self.processing_seconds = Histogram(
             "monitor_pipeline_batch_seconds",
-            "Time to process one inbox batch.",
+            "Time of one processing transaction: one inbox batch, or a group of them.",
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5),
             registry=r,
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import Alert
@@ -106,6 +106,31 @@ class InboxRepository:
             .order_by(InboxBatch.id)
             .limit(limit)
         )
+        return self._locked(stmt)
+
+    def pending_sizes(self, *, limit: int) -> list[tuple[int, int]]:
+        """``(batch id, alerts)`` of the oldest unprocessed batches, without locking or decoding."""
+        stmt = (
+            select(InboxBatch.id, InboxBatch.alert_count)
+            .where(InboxBatch.processed_at.is_(None))
+            .order_by(InboxBatch.id)
+            .limit(limit)
+        )
+        return [(int(i), int(n)) for i, n in self._session.execute(stmt)]
+
+    def claim(self, batch_ids: Sequence[int]) -> list[PendingBatch]:
+        """Those of these batches still unprocessed, in order, locked for this transaction.
+
+        On PostgreSQL a batch another worker holds is skipped, not waited for.
+        """
+        stmt = (
+            select(InboxBatch)
+            .where(InboxBatch.id.in_(batch_ids), InboxBatch.processed_at.is_(None))
+            .order_by(InboxBatch.id)
+        )
+        return self._locked(stmt)
+
+    def _locked(self, stmt: Select[InboxBatch]) -> list[PendingBatch]:
         if self._session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=InboxBatch)
         return [
@@ -118,6 +143,11 @@ class InboxRepository:
             )
             for b in self._session.scalars(stmt)
         ]
+
+    def attempts_of(self, batch_id: int) -> int:
+        """How many times processing the batch was tried (0 when unknown)."""
+        stmt = select(InboxBatch.attempts).where(InboxBatch.id == batch_id)
+        return int(self._session.scalar(stmt) or 0)
 
     def mark_processed(self, batch_id: int, *, at: datetime) -> None:
         """Record that a batch went through the pipeline; it will not be processed again."""
