@@ -27,6 +27,7 @@ from monitor.api.errors import install_error_handlers
 from monitor.api.ratelimit import TokenBuckets
 from monitor.api.routes_pages import uptime_by_touchpoint
 from monitor.api.status_cache import TimedCache
+from monitor.api.status_fast import FastStatus
 from monitor.bootstrap import Runtime
 from monitor.correlate.correlate import PreparedCatalog
 from monitor.services.components import current_health
@@ -77,6 +78,14 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         ),
     )
     install_error_handlers(app)
+    app.add_middleware(
+        FastStatus,
+        cache=app.state.status_cache,
+        tokens=app.state.token_cache,
+        rendered=app.state.status_bodies,
+        require_auth=runtime.settings.require_auth,
+        counts=runtime.settings.public_show_counts,
+    )
     app.include_router(routes_health.router)
     app.include_router(routes_ingest.router)
     app.include_router(routes_incidents.router)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from monitor.api.auth import PrincipalDep, require
 from monitor.api.deps import RuntimeDep
+from monitor.api.status_answer import status_answer
 from monitor.api.status_schemas import (
     ComponentRead,
     ComponentsRead,
@@ -46,35 +47,14 @@ async def status(
     """Every touchpoint's state, open incidents and maintenance; the overall indicator."""
     cache = request.app.state.status_cache
     snap: StatusSnapshot = cache.fresh() or await run_in_threadpool(cache.get)
-    internal = who.allows("status:read") and view != "public"
-    etag = f'"{snap.etag}-{"i" if internal else "p"}"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": ("private" if internal else "public") + ", max-age=5",
-        "Vary": "Authorization",
-    }
-    if snap.last_change is not None:
-        headers["Last-Modified"] = snap.last_change.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(
-        _rendered(request, snap, internal=internal, counts=rt.settings.public_show_counts),
-        media_type="application/json",
-        headers=headers,
+    answer = status_answer(
+        snap,
+        internal=who.allows("status:read") and view != "public",
+        counts=rt.settings.public_show_counts,
+        if_none_match=request.headers.get("if-none-match"),
+        rendered=request.app.state.status_bodies,
     )
-
-
-def _rendered(request: Request, snap: StatusSnapshot, *, internal: bool, counts: bool) -> bytes:
-    """The JSON body for a snapshot and view, rendered once per snapshot (the hot path)."""
-    rendered: dict[tuple[str, bool], bytes] = request.app.state.status_bodies
-    key = (snap.etag, internal)
-    body = rendered.get(key)
-    if body is None:
-        body = StatusRead.of(snap, internal=internal, counts=counts).model_dump_json().encode()
-        if len(rendered) > 64:
-            rendered.clear()
-        rendered[key] = body
-    return body
+    return Response(answer.body, status_code=answer.status_code, headers=answer.headers)
 
 
 @router.get("/touchpoints", dependencies=read)
