@@ -4,7 +4,7 @@ Traffic is drawn per minute from each touchpoint's rhythm. In minutes that no
 fault touches, every request succeeds at the first try, so those are counted
 in bulk (the fast path that makes weeks of history take seconds). In minutes
 a fault touches, each interaction is played out request by request with the
-customer's retries, channel switches and complaints, and written to the
+customer's retries, channel switches, complaints and survey answers, and written to the
 metrics, the operational rows and the ground truth at the same time, which is
 what keeps the three consistent.
 """
@@ -25,6 +25,7 @@ from monitor.sim.faults import SUCCESS, FaultPlan, Verdict
 from monitor.sim.metrics import LATENCY_BUCKETS, Metrics, TouchpointSeries
 from monitor.sim.opdb import OpRows
 from monitor.sim.profiles import Profile, healthy_latency, minute_weights, poisson
+from monitor.sim.surveys import Surveys, is_low
 from monitor.sim.topology import Routes, touchpoint_routes
 from monitor.sim.truth import Truth
 from monitor.sim.world import Customers, seeded
@@ -106,6 +107,7 @@ class TouchpointRun:
     faulty: frozenset[int]
     rng: random.Random
     keywords: tuple[str, ...]
+    surveys: Surveys
     recorder: Recorder | None = None
 
     @classmethod
@@ -123,6 +125,14 @@ class TouchpointRun:
             faulty=ctx.plan.faulty_minutes(routes.all_components()),
             rng=ctx.rng(f"tp:{tp}"),
             keywords=tuple(words.get("en", ())) + tuple(words.get("fr", ())),
+            surveys=Surveys(
+                ctx.rng(f"survey:{tp}"),
+                touchpoint=tp,
+                rows=ctx.rows,
+                ids=ctx.customers.ids,
+                db=ctx.clock.db,
+                end_s=ctx.end_s,
+            ),
             recorder=recorder,
         )
 
@@ -227,6 +237,10 @@ def record(
             channel=interaction.attempts[-1].channel,
         )
         ctx.rows.complaints.append((cid, ctx.clock.db(at), contact, text))
+    answer = run.surveys.after(customer, interaction)
+    if answer is not None and is_low(answer.kind, answer.score):
+        for fault in interaction.faults:
+            ctx.truth.cell(fault, tp).scored_low.add(cid)
     if run.recorder is not None:
         run.recorder.end(intent, customer, interaction)
 
@@ -270,6 +284,7 @@ class Observer:
             if fast is not None:
                 fast(c, base + rand() * 60.0, channel)
         run.series.started[minute] += len(batch)
+        run.surveys.healthy_batch(batch, base_s=base)
 
 
 def bucket_table(median_s: float, sigma: float = 0.55) -> tuple[list[float], list[float]]:

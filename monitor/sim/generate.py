@@ -7,6 +7,8 @@
 - ``opdb.sqlite``: the company's operational database (``monitor.sim.opdb``)
 - ``truth.json``: the ground truth (``monitor.sim.truth``), for tests and reports only
 - ``complaints.jsonl``: the complaints the contact centre logged, one JSON object a line
+- ``surveys.jsonl``: the NPS and CSAT answers (``monitor.sim.surveys``), in the same
+  form, each naming the touchpoint the survey was about
 - ``manifest.json``: scenario, seed, time range, row and series counts
 """
 
@@ -104,6 +106,7 @@ def simulate(scenario: Scenario) -> SimResult:
     run_overdraft(ctx)
     ctx.rows.transactions.sort(key=lambda r: r[3])
     ctx.rows.complaints.sort(key=lambda r: (r[1], r[0]))
+    ctx.rows.surveys.sort(key=lambda r: (r[1], r[0], r[2]))
     truth = ctx.truth.as_json(
         scenario=spec.name, seed=spec.seed, start=scenario.start, end=scenario.end, plan=plan
     )
@@ -128,7 +131,7 @@ def _airline_prehistory(ctx: SimContext, scenario: Scenario) -> BookingRecorder 
 
 
 def generate(scenario: Scenario, out_dir: Path) -> dict[str, Any]:
-    """Simulate and write metrics, operational DB, truth and complaints; returns the manifest."""
+    """Simulate and write metrics, operational DB, truth, complaints and surveys; the manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     result = simulate(scenario)
     fams = families(result.metrics, catalog=scenario.catalog, plan=result.plan)
@@ -141,6 +144,7 @@ def generate(scenario: Scenario, out_dir: Path) -> dict[str, Any]:
     write_opdb(out_dir / "opdb.sqlite", result.rows)
     write_truth(out_dir / "truth.json", result.truth)
     _write_complaints(out_dir / "complaints.jsonl", result.rows)
+    _write_surveys(out_dir / "surveys.jsonl", result.rows)
     manifest = {
         "scenario": scenario.spec.name,
         "seed": scenario.spec.seed,
@@ -162,3 +166,19 @@ def _write_complaints(path: Path, rows: OpRows) -> None:
         for customer, at, channel, text in rows.complaints:
             record = {"customer": customer, "time": at, "channel": channel, "text": text}
             out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def _write_surveys(path: Path, rows: OpRows) -> None:
+    """Survey answers as ``monitor signals import`` reads them (``source: survey``)."""
+    with path.open("w", encoding="utf-8") as out:
+        for customer, at, touchpoint, kind, score, channel in rows.surveys:
+            record = {
+                "source": "survey",
+                "customer": customer,
+                "time": at,
+                "channel": channel,
+                "touchpoint": touchpoint,
+                "score": score,
+                "score_kind": kind,
+            }
+            out.write(json.dumps(record, sort_keys=True) + "\n")

@@ -44,6 +44,7 @@ _TIME_COLUMN = {
     "notifications": 3,
     "batch_runs": 1,
     "complaints": 1,
+    "surveys": 1,
 }
 """Position of the column that says when a row was written, per table."""
 

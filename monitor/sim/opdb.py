@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Table, create_engine
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Table, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -143,6 +143,20 @@ class ComplaintRow(OpBase):
     text: Mapped[str] = mapped_column(String(500))
 
 
+class SurveyRow(OpBase):
+    """A survey answer as the survey tool exports it: who, when, about what, which score."""
+
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(16), index=True)
+    answered_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    touchpoint: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    """``nps`` (0-10) or ``csat`` (1-5)."""
+    score: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+
+
 Row = tuple[Any, ...]
 MutableRow = list[Any]
 """Rows that later steps complete (a booking gets its check-in, a pay run its outcome)."""
@@ -163,6 +177,7 @@ class OpRows:
     notifications: list[Row] = field(default_factory=list)
     batch_runs: list[Row] = field(default_factory=list)
     complaints: list[Row] = field(default_factory=list)
+    surveys: list[Row] = field(default_factory=list)
 
     def tables(self) -> list[tuple[Table, list[Row] | list[MutableRow]]]:
         """Each table with its rows, parents before children."""
@@ -181,6 +196,7 @@ _ORDER = (
     "notifications",
     "batch_runs",
     "complaints",
+    "surveys",
 )
 """Tables whose first column is an integer ``id`` get it from their position (1-based)."""
 

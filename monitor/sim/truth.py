@@ -12,6 +12,7 @@ estimates with it. It is written as ``truth.json``:
          "gave_up": [ids],              an interaction that failed and was abandoned
          "unresolved": [ids],           still retrying when the history ends
          "switched_channel": [ids], "came_back": [ids], "complained": [ids],
+         "scored_low": [ids],           answered a survey with NPS 0-6 or CSAT 1-2 after it
          "consequences": {"overdrawn" | "missed_flight" | "unpaid_on_pay_day" | ...: [ids]}
      }}}}
 
@@ -41,6 +42,7 @@ class TruthCell:
     switched: set[str] = field(default_factory=set)
     came_back: set[str] = field(default_factory=set)
     complained: set[str] = field(default_factory=set)
+    scored_low: set[str] = field(default_factory=set)
     consequences: dict[str, set[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -54,6 +56,7 @@ class TruthCell:
             "switched_channel": sorted(self.switched),
             "came_back": sorted(self.came_back),
             "complained": sorted(self.complained),
+            "scored_low": sorted(self.scored_low),
             "consequences": {k: sorted(v) for k, v in sorted(self.consequences.items())},
         }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,15 @@ faults:
 
 @dataclass(frozen=True)
 class Complaints:
-    """A simulated history's contact-centre log and when its fault began."""
+    """A simulated history's contact-centre log, survey answers and when its fault began."""
 
     fault_at: datetime
     records: tuple[dict[str, Any], ...]
     """``{"customer", "time" (aware), "channel", "text"}``, oldest first."""
+    answers: tuple[dict[str, Any], ...] = ()
+    """``{"customer", "time", "channel", "touchpoint", "score", "score_kind"}``, oldest first."""
+    truth: dict[str, Any] | None = None
+    """The fault's truth cells by touchpoint."""
 
 
 def _simulate(text: str, directory: Path) -> Complaints:
@@ -73,7 +77,19 @@ def _simulate(text: str, directory: Path) -> Complaints:
         }
         for customer, at, channel, text in result.rows.complaints
     )
-    return Complaints(scenario.start + fault.at, records)
+    answers = tuple(
+        {
+            "customer": customer,
+            "time": datetime.fromisoformat(at).replace(tzinfo=UTC),
+            "channel": channel,
+            "touchpoint": touchpoint,
+            "score": score,
+            "score_kind": kind,
+        }
+        for customer, at, touchpoint, kind, score, channel in result.rows.surveys
+    )
+    truth = result.truth["incidents"][fault.id]
+    return Complaints(scenario.start + fault.at, records, answers, truth)
 
 
 @pytest.fixture(scope="session")
@@ -138,11 +154,19 @@ class Replay:
     shift: timedelta
     """Added to the simulated times, so the fault begins when the test wants it to."""
     posted: int = 0
+    surveys: bool = False
+    """Also post the survey answers (complaints and answers in time order)."""
+    step: timedelta = timedelta(minutes=1)
+    records: list[dict[str, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        merged = [*self.complaints.records, *(self.complaints.answers if self.surveys else ())]
+        self.records = sorted(merged, key=lambda r: r["time"])
 
     def until(self, end: datetime, *, on_minute: Callable[[], None] | None = None) -> None:
-        records = self.complaints.records
+        records = self.records
         while self.harness.clock.now < end:
-            self.harness.clock.advance(minutes=1)
+            self.harness.clock.now += self.step
             due = []
             while (
                 self.posted < len(records)
@@ -157,6 +181,12 @@ class Replay:
                 on_minute()
 
     def _signal(self, record: dict[str, Any]) -> dict[str, Any]:
+        if "score" in record:
+            return {
+                "source": "survey",
+                **record,
+                "time": (record["time"] + self.shift).isoformat(),
+            }
         return {
             "source": "contact-centre",
             "time": (record["time"] + self.shift).isoformat(),
