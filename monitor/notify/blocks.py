@@ -1,8 +1,9 @@
 """Block Kit for the incident's head message and for customer-message drafts.
 
 The head message is rebuilt from the template context each time it is
-edited, so it always shows the current touchpoint states and estimate; its
-digest tells whether an edit would change anything.
+edited, so it always shows the current touchpoint states, estimate and
+customer signals (complaints and low scores per touchpoint); its digest
+tells whether an edit would change anything.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def head_blocks(context: Mapping[str, Any], *, intro: str = "") -> list[Block]:
         }
     )
     blocks.append({"type": "section", "text": _text(_touchpoint_lines(context["touchpoints"]))})
+    said = context.get("signals", {}).get("text")
+    if said:  # complaints and low scores attached to the incident, per touchpoint
+        blocks.append({"type": "section", "text": _text(f"*Customer signals*\n{said}")})
     if incident["explanation"]:
         why = "\n".join(f"`{line}`" for line in incident["explanation"][:5])
         blocks.append({"type": "section", "text": _text(f"*Why*\n{why}")})
@@ -108,10 +112,11 @@ def draft_blocks(text: str, *, approve_key: str, incident_id: int) -> list[Block
 def head_text(context: Mapping[str, Any]) -> str:
     """The plain-text fallback of the head message (notifications, screen readers)."""
     incident = context["incident"]
+    said = context.get("signals", {}).get("sentence")
     return (
         f"Incident {incident['id']} ({incident['severity']}, {incident['state']}): "
         f"{incident['title']} — affected customers {context['estimate']['affected_text']}"
-    )
+    ) + (f" — {said}" if said else "")
 
 
 def digest(blocks: Sequence[Block]) -> str:

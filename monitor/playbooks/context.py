@@ -2,7 +2,9 @@
 
 The impact estimate comes from the latest ``estimate_updated`` timeline event;
 until there is one, every figure is "estimate pending", never 0, because a
-zero would tell on-call people and customers that nobody is hurt.
+zero would tell on-call people and customers that nobody is hurt. What
+customers said (complaints and low scores attached to the incident) is in
+``signals``, in all and per touchpoint, with a line for people.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class IncidentView:
     unmapped_alerts: tuple[str, ...] = ()
     customer_reports: int = 0
     links: Mapping[str, str] = field(default_factory=dict)
+    signals: Mapping[str, Any] | None = None
+    """Complaints and low scores of the incident (``services.signals.signal_counts``)."""
+    low_scores: tuple[Mapping[str, Any], ...] = ()
+    """The low scores followed up for the incident, for ``low_score`` playbooks."""
 
     def affected(self, touchpoint: str) -> Mapping[str, Any] | None:
         """The affected-customers interval of a touchpoint, None while pending."""
@@ -65,9 +71,12 @@ class IncidentView:
 def template_context(view: IncidentView, catalog: Catalog) -> dict[str, Any]:
     """The variables every playbook template may use (see playbooks/README in the docs)."""
     incident = view.incident
+    signals = signals_context(view.signals, catalog)
     touchpoints = [
         _touchpoint(view, catalog, t, s) for t, s in sorted(incident.touchpoints.items())
     ]
+    for tp in touchpoints:
+        tp["signals"] = signals["by_touchpoint"].get(tp["id"], _NO_SIGNALS)
     total = view.total_affected()
     window = view.estimate.get("window") if view.estimate else None
     return {
@@ -99,9 +108,82 @@ def template_context(view: IncidentView, catalog: Catalog) -> dict[str, Any]:
             "text": unmapped_line(view.unmapped_alerts),
         },
         "customer_reports": view.customer_reports,
+        "signals": signals,
         "links": dict(view.links),
         "now": view.now.isoformat(),
     }
+
+
+_NO_SIGNALS = {"complaints": 0, "customers": 0, "low_scores": 0}
+SAMPLE_LOW_SCORE = {
+    "customer_ref": "3f1c" * 16,
+    "score": 2,
+    "kind": "nps",
+    "signal_id": 1,
+    "source": "survey",
+    "touchpoint": "card-payments",
+    "touchpoint_name": "Card payments",
+    "team": "payments",
+    "at": "2026-01-26T11:00:00+00:00",
+}
+"""What ``low_score`` holds in a low-score playbook's templates (checked with this sample)."""
+
+
+def low_score_context(data: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """The ``low_score`` template variable from a low-score follow-up event's data."""
+    touchpoint = data.get("touchpoint")
+    spec = catalog.touchpoints.get(str(touchpoint)) if touchpoint else None
+    return {
+        "customer_ref": data.get("customer_ref"),
+        "score": data.get("score"),
+        "kind": data.get("score_kind"),
+        "signal_id": data.get("signal_id"),
+        "source": data.get("source"),
+        "touchpoint": touchpoint,
+        "touchpoint_name": spec.name if spec else None,
+        "team": spec.team if spec else None,
+        "at": data.get("answered_at") or data.get("at"),
+    }
+
+
+def signals_context(counts: Mapping[str, Any] | None, catalog: Catalog) -> dict[str, Any]:
+    """Complaints, complaining customers and low scores, in all and per touchpoint, and a line.
+
+    ``text`` is empty when customers said nothing, so a template or the head
+    message can leave the line out; ``sentence`` is the same as a sentence.
+    """
+    found = counts or {}
+    per = found.get("by_touchpoint")
+    by_touchpoint = {
+        str(tp): {k: int(figures.get(k, 0)) for k in _NO_SIGNALS}
+        for tp, figures in (per.items() if isinstance(per, Mapping) else ())
+        if isinstance(figures, Mapping)
+    }
+    parts = []
+    for tp, figures in sorted(by_touchpoint.items()):
+        spec = catalog.touchpoints.get(tp)
+        said = _said(figures)
+        if said:
+            parts.append(f"{spec.name if spec else tp}: {said}")
+    text = " · ".join(parts)
+    return {
+        **{k: int(found.get(k, 0)) for k in _NO_SIGNALS},
+        "by_touchpoint": by_touchpoint,
+        "text": text,
+        "sentence": f"Customer signals: {text}." if text else "",
+    }
+
+
+def _said(figures: Mapping[str, int]) -> str:
+    bits = []
+    if figures["customers"]:
+        who = "customer" if figures["customers"] == 1 else "customers"
+        noun = "message" if figures["complaints"] == 1 else "messages"
+        bits.append(f"{figures['customers']} {who} complained ({figures['complaints']} {noun})")
+    if figures["low_scores"]:
+        plural = "s" if figures["low_scores"] > 1 else ""
+        bits.append(f"{figures['low_scores']} low score{plural}")
+    return ", ".join(bits)
 
 
 def unmapped_line(names: Sequence[str]) -> str:
@@ -152,6 +234,15 @@ def sample_view(catalog: Catalog, *, now: datetime | None = None) -> IncidentVie
         estimate=estimate,
         unmapped_alerts=("DiskAlmostFull",),
         customer_reports=1,
+        signals={
+            "complaints": 4,
+            "customers": 3,
+            "low_scores": 1,
+            "by_touchpoint": {
+                t: {"complaints": 4, "customers": 3, "low_scores": 1}
+                for t in sorted(catalog.touchpoints)[:1]
+            },
+        },
         links={
             "incident": "http://monitor/api/v1/incidents/1",
             "status_api": "http://monitor",

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from monitor.catalog import Catalog
 from monitor.errors import ConfigError, Problem, TemplateRenderError
-from monitor.playbooks.context import sample_view, template_context
+from monitor.playbooks.context import SAMPLE_LOW_SCORE, sample_view, template_context
 from monitor.playbooks.schema import STEP_KINDS, PlaybookSpec, StepSpec
 from monitor.playbooks.templates import Templates
 from monitor.playbooks.triggers import zone
@@ -198,6 +198,8 @@ def _template_problems(
     context = template_context(sample_view(catalog), catalog)
     context["playbook"] = {"id": spec.id, "name": spec.name}
     context["matched"] = context["touchpoints"]
+    if spec.trigger.low_score is not None:
+        context["low_score"] = dict(SAMPLE_LOW_SCORE)
     sample_tp = context["touchpoints"][0] if context["touchpoints"] else {}
     for path, step in _walk(spec):
         here = (*path, step.kind)

@@ -1,28 +1,37 @@
 """Turning playbooks into notification intents for one incident: a pure function.
 
 Every intent has a key built from the incident, the playbook, the step's
-position and the occurrence (``r3`` for the third repetition), so planning
-again after a restart or on every batch yields the same keys, and the outbox
-(which refuses known keys) delivers each step once.
+position and the occurrence (``r3`` for the third repetition, ``s42`` for the
+low score of signal 42), so planning again after a restart or on every batch
+yields the same keys, and the outbox (which refuses known keys) delivers each
+step once.
+
+A playbook whose trigger has ``low_score`` is not part of the incident's
+communication plan (it neither starts with the incident nor keeps the
+fallback playbook away): its steps run once per low score the signal watcher
+followed up for the incident, under the path ``low_score``, with the score in
+the templates, also after the incident is resolved (scores come hours later).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from monitor.catalog import Catalog
 from monitor.domain import IncidentState, IntentAction, NotificationIntent
 from monitor.errors import TemplateRenderError
 from monitor.playbooks.actions import ACTIONS
-from monitor.playbooks.context import IncidentView
+from monitor.playbooks.context import IncidentView, low_score_context
 from monitor.playbooks.loader import PlaybookSet
 from monitor.playbooks.run import Run
-from monitor.playbooks.schema import PlaybookSpec, StepSpec
+from monitor.playbooks.schema import LowScoreSpec, PlaybookSpec, StepSpec
 from monitor.playbooks.triggers import matching_touchpoints
 
 ON_RESOLVE = "on_resolve"
+LOW_SCORE = "low_score"
 
 
 @dataclass
@@ -44,6 +53,8 @@ def plan_incident(
     started = {p.id for p in book.playbooks if _started(incident.id, p.id, planned)}
     matched_specific = False
     for playbook in book.ordered():
+        if playbook.trigger.low_score is not None:
+            continue  # runs per score, below
         if incident.state is IncidentState.RESOLVED:
             if playbook.id in started and playbook.on_resolve:
                 run = _run(book, playbook, view, catalog, tuple(sorted(incident.peak_touchpoints)))
@@ -59,8 +70,42 @@ def plan_incident(
             plan.triggered.append(playbook.id)
         run = _run(book, playbook, view, catalog, tuple(holds))
         _steps(run, plan, playbook.steps, path="steps", occ="0", start=view.now)
+    if view.low_scores:
+        _low_scores(book, view, catalog, plan)
     plan.intents = [i for i in plan.intents if i.key not in planned]
     return plan
+
+
+def _low_scores(book: PlaybookSet, view: IncidentView, catalog: Catalog, plan: Plan) -> None:
+    """Each low-score playbook's steps, once per followed-up score it accepts."""
+    incident = view.incident
+    # the trigger sees the incident at its peak: by the time customers answer a
+    # survey, the incident is often resolved and its touchpoints operational again
+    peak = replace(incident, touchpoints={**incident.touchpoints, **incident.peak_touchpoints})
+    at_peak = replace(view, incident=peak)
+    for playbook in book.ordered():
+        spec = playbook.trigger.low_score
+        if spec is None:
+            continue
+        holds = matching_touchpoints(playbook.trigger, at_peak, catalog)
+        if holds is None:
+            continue
+        for score in view.low_scores:
+            if not _accepts(spec, score):
+                continue
+            run = _run(book, playbook, at_peak, catalog, tuple(holds))
+            run.context["low_score"] = low_score_context(score, catalog)
+            occ = f"s{score.get('signal_id')}"
+            _steps(run, plan, playbook.steps, path=LOW_SCORE, occ=occ, start=view.now)
+
+
+def _accepts(spec: LowScoreSpec, score: Mapping[str, Any]) -> bool:
+    value, kind = score.get("score"), score.get("score_kind")
+    if not isinstance(value, int):
+        return False
+    if kind == "nps":
+        return value <= spec.nps_at_most
+    return kind == "csat" and value <= spec.csat_at_most
 
 
 def plan_timer(

@@ -39,6 +39,14 @@ class TimeSpec(Strict):
     timezone: str = "UTC"
 
 
+class LowScoreSpec(Strict):
+    """A low survey score from a customer of the incident (the watcher's follow-up)."""
+
+    nps_at_most: int = Field(default=6, ge=0, le=6)
+    """NPS answers 0 to this; detractors (0-6) are what the watcher follows up."""
+    csat_at_most: int = Field(default=2, ge=1, le=2)
+
+
 class TriggerSpec(Strict):
     """The conditions under which a playbook starts for an incident."""
 
@@ -56,6 +64,9 @@ class TriggerSpec(Strict):
     customer_reported: bool | None = None
     """True: only when customers reported the impact (alerts with ``signal=customer_report``)."""
     declared: bool | None = None
+    low_score: LowScoreSpec | None = None
+    """Run the steps once per low score from a customer of the incident (``low_score`` in
+    the templates), checked against the incident at its peak: scores come after it ends."""
 
 
 class SlackStep(Strict):
@@ -176,6 +187,16 @@ class PlaybookSpec(Strict):
     trigger: TriggerSpec
     steps: list[StepSpec] = Field(min_length=1)
     on_resolve: list[StepSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _per_score(self) -> PlaybookSpec:
+        if self.trigger.low_score is None:
+            return self
+        if self.fallback or self.on_resolve:
+            raise ValueError("a low_score playbook runs once per score: no fallback, no on_resolve")
+        if any(s.repeat is not None or s.escalate is not None for s in self.steps):
+            raise ValueError("a low_score playbook runs once per score: no repeat or escalate")
+        return self
 
 
 RepeatStep.model_rebuild()

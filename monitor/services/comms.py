@@ -32,7 +32,8 @@ from monitor.playbooks import (
     plan_timer,
     template_context,
 )
-from monitor.playbooks.plan import ON_RESOLVE
+from monitor.playbooks.plan import LOW_SCORE, ON_RESOLVE
+from monitor.services.signals import low_scores, signal_counts
 from monitor.settings import Settings
 from monitor.store import UnitOfWork
 from monitor.store.repositories.outbox import OutboxItem
@@ -78,6 +79,7 @@ class Comms:
             incident_id, name=CUSTOMER_REPORT_LABEL[0], value=CUSTOMER_REPORT_LABEL[1]
         )
         reports += uow.signals.count_of_incident(incident_id)  # complaints, tickets, scores
+        scores = low_scores(uow, incident_id)
         if unmapped is None:
             unmapped = uow.alerts.unmapped_names()
         return IncidentView(
@@ -86,6 +88,8 @@ class Comms:
             estimate=dict(latest[incident_id].data) if incident_id in latest else None,
             unmapped_alerts=tuple(unmapped),
             customer_reports=reports,
+            signals=signal_counts(uow, incident_id, scores=scores),
+            low_scores=tuple(scores),
             links={
                 "incident": f"{self._base_url}/api/v1/incidents/{incident_id}",
                 "status_api": f"{self._base_url}/api/v1/status",
@@ -108,7 +112,9 @@ class Comms:
                 continue
             if incident.state is IncidentState.RESOLVED:
                 uow.outbox.cancel_open(
-                    incident_id, keep=(IntentAction.SLACK_HEAD_UPDATE,), keep_step_prefix=ON_RESOLVE
+                    incident_id,
+                    keep=(IntentAction.SLACK_HEAD_UPDATE,),
+                    keep_step_prefix=(ON_RESOLVE, LOW_SCORE),  # both run after resolution
                 )
             view = self.view(uow, incident_id, now=now, unmapped=unmapped)
             result = plan_incident(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -97,7 +98,11 @@ def test_check_warns_of_webhook_targets_without_a_url_but_passes() -> None:
     assert bare.exit_code == 0, bare.output
     assert "webhook target 'overdraft-fee-waiver'" in bare.output
     assert "notification sink" in bare.output
-    urls = '{"overdraft-fee-waiver": "https://refunds.example/hook", "customer-comms": "https://c"}'
+    hooks = ("customer-comms", "support-follow-up", "team-tickets", "crm-notes")
+    urls = json.dumps(
+        {"overdraft-fee-waiver": "https://refunds.example/hook"}
+        | {name: f"https://hooks.example/{name}" for name in hooks}
+    )
     configured = runner.invoke(app, argv, env={"MONITOR_WEBHOOK_URLS": urls})
     assert configured.exit_code == 0, configured.output
     assert "warning" not in configured.output

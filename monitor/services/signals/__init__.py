@@ -3,7 +3,8 @@
 ``accept``: validation, pseudonymisation and attribution before the sender's
 answer. ``watch``: the worker's periodic job (join, follow-ups, spikes,
 customer-reported incidents, retention). ``summary``: what customers said
-about an incident, without who said it.
+about an incident, without who said it; ``evidence``: the counts of
+complaints and low scores for Slack updates and estimates.
 """
 
 from monitor.services.signals.accept import (
@@ -13,6 +14,7 @@ from monitor.services.signals.accept import (
     keep_refused,
     parse_items,
 )
+from monitor.services.signals.evidence import low_scores, signal_counts
 from monitor.services.signals.keys import pseudonym_key
 from monitor.services.signals.summary import SignalSample, SignalSummary, signal_summary
 from monitor.services.signals.watch import WatchReport, spike_params, watch_signals
@@ -25,8 +27,10 @@ __all__ = [
     "WatchReport",
     "accept_signals",
     "keep_refused",
+    "low_scores",
     "parse_items",
     "pseudonym_key",
+    "signal_counts",
     "signal_summary",
     "spike_params",
     "watch_signals",

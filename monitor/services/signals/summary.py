@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.domain import Signal
+from monitor.services.signals.evidence import low_scores
 from monitor.store import UnitOfWork
 
 SAMPLE_CHARS = 280
@@ -40,6 +41,7 @@ class SignalSummary:
     by_source: dict[str, int]
     by_touchpoint_and_source: dict[str, dict[str, int]]
     low_scores: int
+    """Low scores followed up for the incident (its customers' detractor answers)."""
     first_at: datetime | None
     last_at: datetime | None
     samples: tuple[SignalSample, ...]
@@ -93,7 +95,7 @@ def signal_summary(uow: UnitOfWork, incident_id: int, *, samples: int = 5) -> Si
         by_touchpoint=by_touchpoint,
         by_source=by_source,
         by_touchpoint_and_source=nested,
-        low_scores=sum(1 for s in signals if s.is_low_score),
+        low_scores=len(low_scores(uow, incident_id)),
         first_at=signals[0].occurred_at if signals else None,
         last_at=signals[-1].occurred_at if signals else None,
         samples=tuple(

@@ -4,13 +4,16 @@
 most once per ``signal_evaluate_seconds``, at instants on that grid, in one
 unit of work:
 
-1. **join**: signals with a touchpoint are attached to the incident that covers
-   it, from ``signal_join_before_minutes`` before the incident opened until
-   ``signal_join_after_minutes`` after it resolved (complaints lag);
+1. **join**: complaints with a touchpoint are attached to the incident that
+   covers it, from ``signal_join_before_minutes`` before the incident opened
+   until ``signal_join_after_minutes`` after it resolved (complaints lag).
+   Survey answers are not joined by their time (a survey asks about an
+   interaction hours earlier) but through their customer, below;
 2. **follow up**: a low score (NPS 0–6, CSAT 1–2) from a customer whose
-   signals are attached to a recent incident adds a ``customer_signal`` event
-   to that incident, carrying only the customer's pseudonym, for playbooks
-   and people to act on;
+   complaints are attached to a recent incident adds a ``customer_signal``
+   event to that incident, carrying only the customer's pseudonym; playbooks
+   with a ``low_score`` trigger then run their steps for it (support
+   follow-up, a ticket, a CRM note through webhooks);
 3. **spikes**: each touchpoint with enough complaining customers in the
    window is tested (``monitor.signals.spikes``). A spike on a touchpoint an
    open incident covers confirms it (a ``customer_signal`` event with the
@@ -30,10 +33,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from monitor.catalog import Catalog
 from monitor.domain import EventKind, IncidentState, Severity, Signal, TouchpointState
-from monitor.services.comms import Comms
 from monitor.settings import Settings
 from monitor.signals.spikes import Span, SpikeParams, SpikeTest, baseline_spans, evaluate_window
 from monitor.store import Store, UnitOfWork
@@ -48,6 +51,17 @@ JOIN_LOOKBACK = timedelta(hours=24)
 """Unattached signals are offered to incidents for this long after they occurred."""
 MAX_EXAMINED = 1000
 RESOLVED_CANDIDATES = 50
+
+
+class Comms(Protocol):
+    """What the watcher needs of ``services.comms.Comms``: planning in its unit of work.
+
+    A Protocol rather than the import, because ``Comms`` reads the signal counts
+    of ``services.signals`` for the Slack updates: the dependency points there.
+    """
+
+    def plan(self, uow: UnitOfWork, incident_ids: Iterable[int]) -> None:
+        """Plan what the playbooks want for these incidents, in the caller's unit of work."""
 
 
 @dataclass
@@ -156,6 +170,7 @@ class _Watch:
         for incident_id, ids in by_incident.items():
             self.uow.signals.attach(ids, incident_id)
             self.report.attached += len(ids)
+            self.planned.add(incident_id)  # head messages show the new counts
 
     def follow_up(self) -> None:
         signals = self.uow.signals.unexamined(limit=MAX_EXAMINED)
@@ -164,7 +179,6 @@ class _Watch:
             if not signal.is_low_score or signal.customer_ref is None:
                 continue
             incidents = self.uow.signals.incidents_of_customer(signal.customer_ref, since=since)
-            # join ran first: a score given during the incident is attached to it already
             incident_id = signal.incident_id or next(iter(incidents), None)
             if incident_id is None:
                 continue
@@ -187,6 +201,8 @@ class _Watch:
                 "score_kind": kind,
                 "signal_id": signal.id,
                 "source": signal.source,
+                "touchpoint": signal.touchpoint,
+                "answered_at": signal.occurred_at.isoformat(),
             },
         )
         self.report.follow_ups += 1

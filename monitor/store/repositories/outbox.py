@@ -242,17 +242,18 @@ class OutboxRepository:
         incident_id: int,
         *,
         keep: Collection[IntentAction] = (),
-        keep_step_prefix: str | None = None,
+        keep_step_prefix: str | tuple[str, ...] | None = None,
     ) -> list[OutboxItem]:
-        """Cancel an incident's undelivered rows but ``keep`` actions and steps under a prefix."""
+        """Cancel an incident's undelivered rows but ``keep`` actions and steps under prefixes."""
         stmt = select(OutboxRow).where(
             OutboxRow.incident_id == incident_id,
             OutboxRow.status.in_([OutboxStatus.PENDING, OutboxStatus.AWAITING_APPROVAL]),
         )
         if keep:
             stmt = stmt.where(OutboxRow.action.not_in([a.value for a in keep]))
-        if keep_step_prefix:
-            stmt = stmt.where(OutboxRow.step.not_like(f"{keep_step_prefix}%"))
+        prefixes = (keep_step_prefix,) if isinstance(keep_step_prefix, str) else keep_step_prefix
+        for prefix in prefixes or ():
+            stmt = stmt.where(OutboxRow.step.not_like(f"{prefix}%"))
         rows = list(self._session.scalars(stmt))
         for row in rows:
             row.status = OutboxStatus.CANCELLED.value

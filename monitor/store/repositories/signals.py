@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.domain import ScoreKind, Signal
@@ -44,12 +44,16 @@ _SPIKE_FIELDS = frozenset({"last_alarm_at", "ended_at", "incident_id", "peak"})
 
 
 def _negative() -> ColumnElement[bool]:
-    """Signals that count towards spikes: no score, or a low one."""
-    return or_(
-        SignalRow.score.is_(None),
-        and_(SignalRow.score_kind == ScoreKind.NPS.value, SignalRow.score <= 6),
-        and_(SignalRow.score_kind == ScoreKind.CSAT.value, SignalRow.score <= 2),
-    )
+    """Complaints: the signals that count towards spikes and join incidents by their time.
+
+    A survey is answered hours after the interaction it asks about, at a rate
+    the survey programme sets (how many invitations went out): a low score
+    would find an outage once it is over, make a quiet day's rate depend on the
+    mailing, and tie a customer unhappy about last week to today's incident.
+    Scores are tied to an incident through their customer instead (the
+    watcher's follow-up).
+    """
+    return SignalRow.score.is_(None)
 
 
 class SignalRepository:
@@ -116,12 +120,16 @@ class SignalRepository:
             )
 
     def unattached(self, *, since: datetime, until: datetime) -> list[Signal]:
-        """Signals with a touchpoint and no incident that occurred in ``[since, until)``."""
+        """Complaints with a touchpoint and no incident that occurred in ``[since, until)``.
+
+        Survey answers are left out: they join an incident through their customer.
+        """
         stmt = (
             select(SignalRow)
             .where(
                 SignalRow.incident_id.is_(None),
                 SignalRow.touchpoint.is_not(None),
+                _negative(),
                 SignalRow.occurred_at >= since,
                 SignalRow.occurred_at < until,
             )
@@ -141,7 +149,7 @@ class SignalRepository:
     def sender_keys(
         self, touchpoint: str, *, start: datetime, end: datetime, unattached_only: bool
     ) -> list[str]:
-        """Sender keys of the negative signals of a touchpoint in ``[start, end)``."""
+        """Sender keys of the complaints (signals without a score) of a touchpoint in a span."""
         stmt = select(SignalRow.sender_key).where(
             SignalRow.touchpoint == touchpoint,
             SignalRow.occurred_at >= start,
@@ -153,7 +161,7 @@ class SignalRepository:
         return [str(k) for k in self._session.scalars(stmt)]
 
     def busy_touchpoints(self, *, start: datetime, end: datetime, at_least: int) -> list[str]:
-        """Touchpoints with at least ``at_least`` negative signals in ``[start, end)``."""
+        """Touchpoints with at least ``at_least`` complaining senders in ``[start, end)``."""
         stmt = (
             select(SignalRow.touchpoint)
             .where(
@@ -199,6 +207,19 @@ class SignalRepository:
         return [
             SignalCount(t, str(s), int(n), int(c)) for t, s, n, c in self._session.execute(stmt)
         ]
+
+    def complaints_by_touchpoint(self, incident_id: int) -> dict[str | None, tuple[int, int]]:
+        """``touchpoint: (signals, different senders)`` of an incident's signals without a score."""
+        stmt = (
+            select(
+                SignalRow.touchpoint,
+                func.count(),
+                func.count(func.distinct(SignalRow.sender_key)),
+            )
+            .where(SignalRow.incident_id == incident_id, SignalRow.score.is_(None))
+            .group_by(SignalRow.touchpoint)
+        )
+        return {t: (int(n), int(c)) for t, n, c in self._session.execute(stmt)}
 
     def count_of_incident(self, incident_id: int) -> int:
         """How many signals are attached to an incident."""
