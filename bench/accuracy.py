@@ -59,24 +59,31 @@ class Row:
     window: str
     touchpoint: str
     truth: int
-    estimate: int
-    low: int
-    high: int
+    estimate: int | None
+    """None when ``monitor impact`` said the figure is unknown (``null``): scored as a miss."""
+    low: int = 0
+    high: int = 0
 
     @property
     def error(self) -> float:
+        if self.estimate is None:
+            return 1.0
         return abs(self.estimate - self.truth) / self.truth if self.truth else float(self.estimate)
 
     @property
     def covered(self) -> bool:
-        return self.low <= self.truth <= self.high
+        return self.estimate is not None and self.low <= self.truth <= self.high
 
     def line(self) -> str:
         err = f"{self.error:6.1%}" if self.truth else "   n/a"
         mark = "" if self.covered else "  MISS"
+        if self.estimate is None:
+            shown = f"{'unknown':>7} [{'':7}  {'':7}]"
+        else:
+            shown = f"{self.estimate:7} [{self.low:7}, {self.high:7}]"
         return (
             f"{self.scenario:20} {self.window:22} {self.touchpoint:24} {self.truth:7} "
-            f"{self.estimate:7} [{self.low:7}, {self.high:7}] {err}{mark}"
+            f"{shown} {err}{mark}"
         )
 
 
@@ -208,6 +215,8 @@ def impact(url: str, odb: str, start: datetime, end: datetime, *, live: bool = F
 def _row(scenario: str, window: str, tp: str, truth: int, answer: Any) -> Row:
     found = next(t for t in answer["touchpoints"] if t["id"] == tp)
     a = found["affected_customers"]
+    if a is None:
+        return Row(scenario, window, tp, truth, None)
     return Row(scenario, window, tp, truth, a["estimate"], a["low"], a["high"])
 
 
@@ -286,14 +295,15 @@ def report(final: list[Row], placebo: list[Row], live: list[Row]) -> bool:
         print(row.line())
     errors = [r.error for r in final]
     coverage = sum(r.covered for r in final) / max(1, len(final))
-    width = mean((r.high - r.low) / r.truth for r in final) if final else 0.0
+    known = [r for r in final if r.estimate is not None]
+    width = mean((r.high - r.low) / r.truth for r in known) if known else 0.0
     med = median(errors) if errors else 0.0
     print("\nplacebo windows (truth 0)")
     for row in placebo:
-        if row.estimate or row.low:
+        if row.estimate != 0 or row.low:
             print(row.line())
-    placebo_ok = sum(r.low == 0 for r in placebo)
-    placebo_max = max((r.estimate for r in placebo), default=0)
+    placebo_ok = sum(r.estimate is not None and r.low == 0 for r in placebo)
+    placebo_max = max((r.estimate or 0 for r in placebo), default=0)
     print("\nlive, five minutes in\n" + header)
     for row in live:
         print(row.line() + ("" if row.truth >= MIN_TRUTH_LIVE else "  (not scored: small)"))

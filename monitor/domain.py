@@ -277,16 +277,24 @@ class Interval:
 
 @dataclass(frozen=True)
 class ImpactEstimate:
-    """How badly one touchpoint hurt customers over a window, and how we know."""
+    """How badly one touchpoint hurt customers over a window, and how we know.
+
+    A figure no method could estimate is None (unknown), never a zero; the
+    ``quality`` notes then say why.
+    """
 
     touchpoint: str
     start: datetime
     end: datetime
-    affected_customers: Interval
-    failed_interactions: Interval
+    affected_customers: Interval | None
+    failed_interactions: Interval | None
     exposed_customers: Interval | None
     methods: tuple[str, ...]
     quality: tuple[str, ...] = ()
+    normal_customers: Interval | None = None
+    """Customers the touchpoint usually serves in such a window (same time of past weeks)."""
+    segments: Mapping[str, Interval] = field(default_factory=dict)
+    """Affected customers per customer segment, when the data can split them."""
 
 
 class EventKind(StrEnum):

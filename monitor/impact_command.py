@@ -3,9 +3,12 @@
 It reads only those two sources (never a simulator's ground truth) and
 prints one JSON object::
 
-    {"start": iso, "end": iso, "touchpoints": [{"id", "affected_customers": {...},
-     "failed_interactions": {...}, "exposed_customers": {...} | null,
+    {"start": iso, "end": iso, "touchpoints": [{"id", "affected_customers": {...} | null,
+     "failed_interactions": {...} | null, "exposed_customers": {...} | null,
      "methods": [...], "quality": [...]}]}
+
+A figure is null only when no method could estimate it, and ``quality``
+then says so: it is unknown, not zero.
 
 Bad arguments raise ``InputError`` (the CLI exits 2), a bad catalog
 ``ConfigError`` (exit 1).
@@ -21,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.catalog import Catalog, load_catalog
+from monitor.domain import Interval
 from monitor.errors import InputError
 from monitor.impact import Sources, TouchpointImpact, Window, estimate_touchpoints, impact_json
 from monitor.sources import PrometheusMetrics, SqlOperationalData
@@ -106,7 +110,7 @@ def render_json(window: Window, impacts: list[TouchpointImpact]) -> str:
         "start": window.start.isoformat(),
         "end": window.end.isoformat(),
         "touchpoints": [
-            {"id": i.estimate.touchpoint, **impact_json(i, with_so_far=False)} for i in impacts
+            {"id": i.estimate.touchpoint, **impact_json(i, timeline=False)} for i in impacts
         ],
     }
     return json.dumps(document, indent=1, ensure_ascii=False)
@@ -117,12 +121,15 @@ def render_text(window: Window, impacts: list[TouchpointImpact]) -> str:
     lines = [f"impact from {window.start.isoformat()} to {window.end.isoformat()} (90% intervals)"]
     for i in impacts:
         e = i.estimate
-        a, f = e.affected_customers, e.failed_interactions
         lines.append(
-            f"{e.touchpoint}: affected customers {a.estimate} [{a.low}–{a.high}], "
-            f"failed interactions {f.estimate} [{f.low}–{f.high}]"
+            f"{e.touchpoint}: affected customers {_figure(e.affected_customers)}, "
+            f"failed interactions {_figure(e.failed_interactions)}"
             + (f", exposed customers {e.exposed_customers.estimate}" if e.exposed_customers else "")
         )
         lines.extend(f"    method  {m}" for m in e.methods)
         lines.extend(f"    quality {q}" for q in e.quality)
     return "\n".join(lines)
+
+
+def _figure(value: Interval | None) -> str:
+    return "unknown" if value is None else f"{value.estimate} [{value.low}–{value.high}]"

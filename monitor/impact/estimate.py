@@ -4,29 +4,39 @@ Each method answers what it can. For each figure the most trusted method
 that produced it wins (recorded customer ids, then counters, then scheduled
 exposure, then topology); the others stay listed as cross-checks, and a
 disagreement beyond both intervals is reported. A method that could not run
-says why in ``quality`` and the next one is used: no figure is ever a silent
-zero.
+says why in ``quality`` and the next one is used; when none of the listed
+methods gives affected customers, topology share is tried from what the
+catalog says of the touchpoint. A figure nothing could estimate is None
+(``null`` in JSON) with a quality note: never a silent zero.
+
+The operational records run first, because what they measure (distinct
+customers per interaction, retries per failed customer) tells the traffic
+estimator how many customers its counters stand for.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from monitor.catalog import Catalog
 from monitor.domain import EstimatorSpec, ImpactEstimate, Interval, Touchpoint
+from monitor.impact.customers import Hints
 from monitor.impact.operational import estimate_operational
 from monitor.impact.ports import MetricsSource, OperationalData, Window
 from monitor.impact.result import STRENGTH, MethodResult, TouchpointImpact
 from monitor.impact.scheduled import estimate_exposure
+from monitor.impact.segments import declared_shares, split
 from monitor.impact.stats import Quantity
 from monitor.impact.topology import estimate_topology
 from monitor.impact.traffic import estimate_traffic
 
 NO_AFFECTED = "no method could estimate affected customers"
 NO_FAILED = "no method could estimate failed interactions"
-"""Quality notes that mark a figure as unknown (the JSON contract still carries a number)."""
+"""Quality notes that mark a figure as unknown (it is None, ``null`` in JSON)."""
+UNKNOWN = "unknown, reported as null (not zero)"
+TRAFFIC = "prometheus_traffic"
 
 
 @dataclass(frozen=True)
@@ -76,53 +86,117 @@ def estimate_touchpoint(
     newest data may not be scraped yet, and the affected figure is then
     projected to the end of the window at the current rate.
     """
-    results = [
-        _run(spec, catalog, touchpoint, window, sources, live, failed_components)
-        for spec in touchpoint.estimators
-    ]
-    return combine(touchpoint.id, window=window, results=results)
+    run = _Run(catalog, touchpoint, window, sources, live, tuple(failed_components))
+    specs = touchpoint.estimators
+    # Records first: what they measure tells the counters how many customers they stand for.
+    found = {i: run.method(s, Hints()) for i, s in enumerate(specs) if s.method != TRAFFIC}
+    hints = _hints(list(found.values()))
+    found |= {i: run.method(s, hints) for i, s in enumerate(specs) if s.method == TRAFFIC}
+    results = [found[i] for i in range(len(specs))]
+    if not any(r.affected is not None for r in results):
+        results.extend(run.last_resort())
+    return combine(
+        touchpoint.id,
+        window=window,
+        results=results,
+        segments=touchpoint.segments,
+        segment_shares=declared_shares([s.params for s in specs]),
+    )
 
 
-def _run(
-    spec: EstimatorSpec,
-    catalog: Catalog,
-    touchpoint: Touchpoint,
-    window: Window,
-    sources: Sources,
-    live: bool,
-    failed: Collection[str],
-) -> MethodResult:
-    method = spec.method
-    if method == "prometheus_traffic":
-        if sources.metrics is None:
-            return MethodResult(method, quality=("no Prometheus configured",))
-        return estimate_traffic(spec, window=window, metrics=sources.metrics, live=live)
-    if method in ("operational_sql", "scheduled_exposure"):
-        if sources.operational is None:
-            return MethodResult(method, quality=("no operational database configured",))
-        if method == "operational_sql":
-            return estimate_operational(spec, window=window, data=sources.operational)
-        return estimate_exposure(spec, window=window, data=sources.operational)
-    if method == "topology_share":
-        return estimate_topology(
-            spec,
-            catalog=catalog,
-            touchpoint=touchpoint,
-            failed=failed,
-            window=window,
-            metrics=sources.metrics,
+def _hints(results: Sequence[MethodResult]) -> Hints:
+    """What the records measured, for the traffic estimator."""
+    records = next((r for r in results if r.method == "operational_sql"), None)
+    if records is None:
+        return Hints()
+    per_failed = None
+    if records.recorded_failures and records.floor:
+        per_failed = records.recorded_failures / records.floor
+    return Hints(
+        customers_per_attempt=records.distinct_share, attempts_per_failed_customer=per_failed
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One touchpoint's estimation: what every method is run against."""
+
+    catalog: Catalog
+    touchpoint: Touchpoint
+    window: Window
+    sources: Sources
+    live: bool
+    failed: tuple[str, ...]
+
+    def method(self, spec: EstimatorSpec, hints: Hints) -> MethodResult:
+        """One estimator's answer (a quality note when its source is not configured)."""
+        method, window, sources = spec.method, self.window, self.sources
+        if method == TRAFFIC:
+            if sources.metrics is None:
+                return MethodResult(method, quality=("no Prometheus configured",))
+            return estimate_traffic(
+                spec, window=window, metrics=sources.metrics, live=self.live, hints=hints
+            )
+        if method in ("operational_sql", "scheduled_exposure"):
+            if sources.operational is None:
+                return MethodResult(method, quality=("no operational database configured",))
+            if method == "operational_sql":
+                return estimate_operational(spec, window=window, data=sources.operational)
+            return estimate_exposure(spec, window=window, data=sources.operational)
+        if method == "topology_share":
+            return estimate_topology(
+                spec,
+                catalog=self.catalog,
+                touchpoint=self.touchpoint,
+                failed=self.failed,
+                window=window,
+                metrics=sources.metrics,
+            )
+        return MethodResult(method, quality=(f"unknown estimator method {method!r}",))
+
+    def last_resort(self) -> list[MethodResult]:
+        """Topology share from the touchpoint's other estimators' customers query and params.
+
+        Only when the catalog lists no topology share of its own; it still
+        needs a customers series or ``customers_per_hour`` to say how many
+        customers the touchpoint usually has.
+        """
+        specs = self.touchpoint.estimators
+        if any(s.method == "topology_share" for s in specs):
+            return []
+        customers = next(
+            (
+                s.queries["customers"]
+                for s in specs
+                if "customers" in s.queries and s.method == TRAFFIC
+            ),
+            None,
         )
-    return MethodResult(method, quality=(f"unknown estimator method {method!r}",))
+        params: dict[str, float | int | str] = {}
+        for s in reversed(specs):
+            params |= dict(s.params)
+        spec = EstimatorSpec(
+            "topology_share", queries={"customers": customers} if customers else {}, params=params
+        )
+        result = self.method(spec, Hints())
+        note = "not listed for this touchpoint: tried because no listed method answered"
+        return [replace(result, quality=(note, *result.quality))]
 
 
 def combine(
-    touchpoint: str, *, window: Window, results: Sequence[MethodResult]
+    touchpoint: str,
+    *,
+    window: Window,
+    results: Sequence[MethodResult],
+    segments: Sequence[str] = (),
+    segment_shares: Mapping[str, float] | None = None,
 ) -> TouchpointImpact:
     """One estimate from several methods' answers: the most trusted answer for each figure."""
     ranked = sorted(results, key=lambda r: -STRENGTH.get(r.method, 0))
     quality: list[str] = []
     for r in results:
         quality.extend(f"{r.method}: {q}" for q in r.quality)
+    ranked = _in_customers(ranked, quality)
     affected, so_far = _affected(ranked, quality)
     exposed = _pick(ranked, "exposed")
     failed = _pick(ranked, "failed")
@@ -130,21 +204,64 @@ def combine(
         affected = so_far = exposed
         quality.append("affected customers taken as the exposed customers (an upper bound)")
     if affected is None:
-        quality.append(f"{NO_AFFECTED}: reported as 0, unknown")
+        quality.append(f"{NO_AFFECTED}: {UNKNOWN}")
     if failed is None:
-        quality.append(f"{NO_FAILED}: reported as 0, unknown")
+        quality.append(f"{NO_FAILED}: {UNKNOWN}")
     quality.extend(_disagreements(ranked))
+    by_segment: dict[str, Quantity] = {}
+    if affected is not None:
+        records = next((r for r in ranked if r.method == "operational_sql"), None)
+        by_segment, how = split(
+            affected,
+            counts=records.segment_counts if records else None,
+            mix=records.segment_mix if records else None,
+            shares=segment_shares or {},
+            segments=segments,
+        )
+        if how:
+            quality.append(how)
+    normal = _pick(ranked, "normal")
     estimate = ImpactEstimate(
         touchpoint=touchpoint,
         start=window.start,
         end=window.end,
         affected_customers=_interval(affected),
         failed_interactions=_interval(failed),
-        exposed_customers=exposed.interval() if exposed is not None else None,
+        exposed_customers=_interval(exposed),
         methods=tuple(r.describe() for r in ranked if r.usable),
         quality=tuple(quality),
+        normal_customers=_interval(normal),
+        segments={name: q.interval() for name, q in by_segment.items()},
     )
     return TouchpointImpact(estimate=estimate, affected_so_far=_interval(so_far or affected))
+
+
+def _in_customers(ranked: Sequence[MethodResult], quality: list[str]) -> list[MethodResult]:
+    """Counters' customers (interactions started) scaled to distinct customers by the records.
+
+    A customer can start several interactions in a window: where the records
+    tell how many distinct customers an interaction is, the counters'
+    figures are scaled by it, unless they already used that ratio.
+    """
+    records = next((r for r in ranked if r.method == "operational_sql"), None)
+    share = records.distinct_share if records is not None else None
+    if not share:
+        return list(ranked)
+    adjusted: list[MethodResult] = []
+    for r in ranked:
+        if r.method == TRAFFIC and not r.distinct and (r.affected or r.normal):
+            r = replace(
+                r,
+                affected=r.affected.times(share) if r.affected else None,
+                affected_so_far=(r.affected_so_far or r.affected).times(share)
+                if r.affected
+                else None,
+                normal=r.normal.times(share) if r.normal else None,
+                distinct=True,
+            )
+            quality.append(f"{TRAFFIC}: customers scaled by {share:.3f} distinct per interaction")
+        adjusted.append(r)
+    return adjusted
 
 
 def _affected(
@@ -152,25 +269,13 @@ def _affected(
 ) -> tuple[Quantity | None, Quantity | None]:
     """The most trusted affected-customers answer, after the methods have informed each other.
 
-    Counters count interactions: where the records tell how many distinct
-    customers an interaction is, the counters' answer is scaled by it. Records
-    that saw fewer failures than the counters did are incomplete: they then
-    only give a lower bound under the counters' answer.
+    Records that saw fewer failures than the counters did are incomplete:
+    they then only give a lower bound under the counters' answer.
     """
     records = next((r for r in ranked if r.method == "operational_sql"), None)
-    counters = next((r for r in ranked if r.method == "prometheus_traffic"), None)
+    counters = next((r for r in ranked if r.method == TRAFFIC), None)
     adjusted: list[MethodResult] = []
     for r in ranked:
-        if r is counters and records is not None and records.distinct_share and r.affected:
-            share = records.distinct_share
-            r = replace(
-                r,
-                affected=r.affected.times(share),
-                affected_so_far=(r.affected_so_far or r.affected).times(share),
-            )
-            quality.append(
-                f"prometheus_traffic: customers scaled by {share:.3f} distinct per interaction"
-            )
         if r is records and _incomplete(records, counters):
             quality.append(
                 f"operational_sql: records hold {records.recorded_failures:.0f} failed "
@@ -201,8 +306,8 @@ def _pick(ranked: Sequence[MethodResult], name: str) -> Quantity | None:
     return None
 
 
-def _interval(value: Quantity | None) -> Interval:
-    return value.interval() if value is not None else Interval(0, 0, 0)
+def _interval(value: Quantity | None) -> Interval | None:
+    return value.interval() if value is not None else None
 
 
 def _disagreements(ranked: Sequence[MethodResult]) -> list[str]:
@@ -219,21 +324,32 @@ def _disagreements(ranked: Sequence[MethodResult]) -> list[str]:
     return notes
 
 
-def interval_json(value: Interval) -> dict[str, float | int]:
-    """An interval as the API, the CLI and timeline events write it."""
+def interval_json(value: Interval | None) -> dict[str, float | int] | None:
+    """An interval as the API, the CLI and timeline events write it (None: unknown)."""
+    if value is None:
+        return None
     return {"estimate": value.estimate, "low": value.low, "high": value.high, "level": value.level}
 
 
-def impact_json(impact: TouchpointImpact, *, with_so_far: bool) -> dict[str, object]:
-    """One touchpoint's estimate as JSON (``affected_so_far`` only in timeline events)."""
+def impact_json(impact: TouchpointImpact, *, timeline: bool) -> dict[str, object]:
+    """One touchpoint's estimate as JSON; unknown figures are null.
+
+    The CLI contract has the three figures, methods and quality; timeline
+    events also carry ``affected_so_far``, ``normal_customers`` and
+    ``segments`` (segment → ``{"affected_customers": {...}}``) for the report.
+    """
     est = impact.estimate
     out: dict[str, object] = {"affected_customers": interval_json(est.affected_customers)}
-    if with_so_far:
+    if timeline:
         out["affected_so_far"] = interval_json(impact.affected_so_far)
     out["failed_interactions"] = interval_json(est.failed_interactions)
-    out["exposed_customers"] = (
-        interval_json(est.exposed_customers) if est.exposed_customers is not None else None
-    )
+    out["exposed_customers"] = interval_json(est.exposed_customers)
     out["methods"] = list(est.methods)
     out["quality"] = list(est.quality)
+    if timeline:
+        out["normal_customers"] = interval_json(est.normal_customers)
+        out["segments"] = {
+            name: {"affected_customers": interval_json(value)}
+            for name, value in est.segments.items()
+        }
     return out

@@ -65,7 +65,10 @@ class OperationalData(Protocol):
     """The company's operational database, read-only, through catalog statements."""
 
     def scalar(self, statement: str, params: Mapping[str, SqlValue]) -> float | None:
-        """Run one statement with bound parameters; the first column of its first row."""
+        """Run one statement with bound parameters; the first column of its one row.
+
+        None when it returns no row or NULL; QueryError when several rows.
+        """
         ...
 
     def rows(self, statement: str, params: Mapping[str, SqlValue]) -> Sequence[tuple[object, ...]]:

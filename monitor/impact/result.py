@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.domain import ImpactEstimate, Interval
@@ -38,6 +39,14 @@ class MethodResult:
     """Failed interactions found in the records, to tell whether the records saw the failures."""
     distinct_share: float | None = None
     """Distinct customers per recorded interaction in past weeks' same window (≤ 1)."""
+    distinct: bool = False
+    """True when ``affected`` already counts distinct customers (no ``distinct_share`` scaling)."""
+    normal: Quantity | None = None
+    """Customers the touchpoint usually serves in the window, from the same time of past weeks."""
+    segment_counts: Mapping[str, float] | None = None
+    """Customers with a failed record in the window, per customer segment."""
+    segment_mix: Mapping[str, float] | None = None
+    """Customers with any record per segment in past weeks' same window (the usual mix)."""
 
     @property
     def usable(self) -> bool:
@@ -55,4 +64,5 @@ class TouchpointImpact:
     """The combined estimate of one touchpoint, with what the data already shows."""
 
     estimate: ImpactEstimate
-    affected_so_far: Interval
+    affected_so_far: Interval | None
+    """None when no method could estimate affected customers."""

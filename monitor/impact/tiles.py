@@ -7,6 +7,16 @@ the tiles is the number of requests in it (Prometheus extrapolates each
 tile to its edges). The oldest tile usually sticks out before the window;
 its count is scaled by the share that lies inside. A gauge of "customers
 active in the last 15 minutes" is read the same way with 15-minute tiles.
+
+That scaling assumes the oldest tile's requests were spread evenly over it,
+which an incident that starts with the window is not: a three-minute
+incident read through one five-minute tile would lose two fifths of its
+failures. So the query's range is only the longest tile: ``fit_tiles``
+cuts the window into the fewest whole tiles no longer than it, and
+``with_range`` rewrites the query's ``[5m]`` to that length, so that every
+tile lies inside the window. Tiles are never shorter than
+``MIN_TILE_SECONDS`` (a rate needs two samples); only a window shorter than
+that is still read through a tile that sticks out.
 """
 
 from __future__ import annotations
@@ -19,14 +29,38 @@ from datetime import UTC, datetime
 from monitor.impact.ports import MetricsSource, QueryError, SourceUnavailableError, Window
 
 _RANGE = re.compile(r"\[(\d+(?:\.\d+)?)(ms|s|m|h|d|w)(?::[^\]]*)?\]")
+_SUBQUERY = re.compile(r"\[[^\]]*:[^\]]*\]")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 WEEK = 7 * 86400.0
+MIN_TILE_SECONDS = 120.0
+"""Shortest tile: two scrapes at a one-minute interval, so that a rate has two samples."""
 
 
 def query_range_seconds(query: str) -> float | None:
     """The one range duration a PromQL expression uses (``[5m]`` → 300), None if none or several."""
     found = {float(n) * _UNIT[u] for n, u in _RANGE.findall(query)}
     return found.pop() if len(found) == 1 else None
+
+
+def with_range(query: str, seconds: float) -> str:
+    """The query with its one range duration set to ``seconds`` (subqueries are left alone)."""
+    if query_range_seconds(query) is None or _SUBQUERY.search(query):
+        return query
+    return _RANGE.sub(f"[{round(seconds)}s]", query)
+
+
+def fit_tiles(window: Window, longest: float, *, shortest: float = MIN_TILE_SECONDS) -> float:
+    """Whole-second tile length that cuts ``window`` into the fewest tiles of at most ``longest``.
+
+    A query whose range is already that short keeps it; a window shorter
+    than ``shortest`` gets one tile of ``shortest``, which sticks out before
+    the window's start.
+    """
+    if longest <= shortest:
+        return longest
+    span = math.floor(window.end.timestamp()) - math.floor(window.start.timestamp())
+    count = max(1, math.ceil(span / longest - 1e-9))
+    return max(shortest, float(math.ceil(span / count)))
 
 
 @dataclass(frozen=True)
@@ -67,14 +101,16 @@ class SeriesProblem(Exception):  # noqa: N818 - a reason, not a failure of the p
 
 
 def fetch_tiles(
-    metrics: MetricsSource, query: str, grid: Grid, *, per_second: bool
+    metrics: MetricsSource, query: str, grid: Grid, *, per_second: bool, shown: str | None = None
 ) -> list[float | None]:
     """The query's value in each tile (× step when it is a rate), None where there is no point.
 
-    Raises SeriesProblem with a readable reason (naming the query) when the
-    query errors, returns nothing, or returns several series; raises
+    Raises SeriesProblem with a readable reason (naming the query, or
+    ``shown``: the catalog's text of a query rewritten by ``with_range``) when
+    the query errors, returns nothing, or returns several series; raises
     SourceUnavailableError when Prometheus cannot be reached.
     """
+    named = shown or query
     try:
         found = metrics.range(
             query,
@@ -83,11 +119,11 @@ def fetch_tiles(
             step_seconds=grid.step,
         )
     except QueryError as exc:
-        raise SeriesProblem(f"query failed ({exc}): {query}") from exc
+        raise SeriesProblem(f"query failed ({exc}): {named}") from exc
     if not found:
-        raise SeriesProblem(f"query returned nothing: {query}")
+        raise SeriesProblem(f"query returned nothing: {named}")
     if len(found) > 1:
-        raise SeriesProblem(f"query returned {len(found)} series where one was expected: {query}")
+        raise SeriesProblem(f"query returned {len(found)} series where one was expected: {named}")
     points = {round(t): v for t, v in found[0].points.items() if math.isfinite(v)}
     scale = grid.step if per_second else 1.0
     out: list[float | None] = []
@@ -98,11 +134,11 @@ def fetch_tiles(
 
 
 def fetch_optional(
-    metrics: MetricsSource, query: str, grid: Grid, *, per_second: bool
+    metrics: MetricsSource, query: str, grid: Grid, *, per_second: bool, shown: str | None = None
 ) -> tuple[list[float | None], str | None]:
     """Like ``fetch_tiles`` but an empty answer is all-None with a note instead of a problem."""
     try:
-        return fetch_tiles(metrics, query, grid, per_second=per_second), None
+        return fetch_tiles(metrics, query, grid, per_second=per_second, shown=shown), None
     except SeriesProblem as exc:
         if str(exc).startswith("query returned nothing"):
             return [None] * len(grid.ends), str(exc)
@@ -129,12 +165,15 @@ def past_weeks(
 
 
 __all__ = [
+    "MIN_TILE_SECONDS",
     "WEEK",
     "Grid",
     "SeriesProblem",
     "SourceUnavailableError",
     "fetch_optional",
     "fetch_tiles",
+    "fit_tiles",
     "past_weeks",
     "query_range_seconds",
+    "with_range",
 ]

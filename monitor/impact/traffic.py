@@ -17,31 +17,34 @@ Both agree when nearly everything fails. The estimate is their midpoint
 and its interval spans both, widened by the Poisson noise of the counts.
 Traffic missing against the baseline (same time of week over past weeks)
 counts as failed: those customers never reached the service.
+
+Without a customers series, ``monitor.impact.customers`` says how many
+customers the attempts stand for, and the interval spans the range of any
+ratio that had to be assumed. A failures query that returns nothing (and
+never answered in past weeks) means failed requests were not counted: the
+estimate is then the traffic missing against the baseline, and its upper
+bound counts every customer who reached the service as possibly failed;
+without a baseline the method gives no figure rather than a zero.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from statistics import median
+from dataclasses import dataclass, replace
 
 from monitor.domain import EstimatorSpec
+from monitor.impact.counters import Counts, read_counts
+from monitor.impact.customers import HIGH, LOW, POINT, Customers, Hints, Side, customers_model
 from monitor.impact.ports import MetricsSource, SourceUnavailableError, Window
 from monitor.impact.result import MethodResult
-from monitor.impact.stats import Baseline, Quantity, Z, weekly_baseline
-from monitor.impact.tiles import (
-    Grid,
-    SeriesProblem,
-    fetch_optional,
-    fetch_tiles,
-    past_weeks,
-    query_range_seconds,
-)
+from monitor.impact.stats import Baseline, Quantity, Z, spread
+from monitor.impact.tiles import SeriesProblem
 
 METHOD = "prometheus_traffic"
 DEFAULT_WEEKS = 4
-DEFAULT_CUSTOMERS_WINDOW_MINUTES = 15.0
+RETRY_STORM = 0.25
+"""Attempts this far above the baseline (and beyond three times its noise) are retries."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,23 @@ class Tile:
             return 0.0
         return min(self.customers * self.failures / self.attempts, self.failures)
 
+    @property
+    def middle(self) -> float:
+        """The midpoint of the two readings."""
+        return (self.persistent + self.independent) / 2
+
 
 def estimate_traffic(
-    spec: EstimatorSpec, *, window: Window, metrics: MetricsSource, live: bool
+    spec: EstimatorSpec,
+    *,
+    window: Window,
+    metrics: MetricsSource,
+    live: bool,
+    hints: Hints | None = None,
 ) -> MethodResult:
     """Affected customers and failed interactions of one touchpoint from its counters."""
     try:
-        return _estimate(spec, window=window, metrics=metrics, live=live)
+        return _estimate(spec, window=window, metrics=metrics, live=live, hints=hints or Hints())
     except SourceUnavailableError as exc:
         return MethodResult(METHOD, quality=(f"Prometheus unreachable: {exc}",))
     except SeriesProblem as exc:
@@ -81,82 +94,38 @@ def estimate_traffic(
 
 
 def _estimate(
-    spec: EstimatorSpec, *, window: Window, metrics: MetricsSource, live: bool
+    spec: EstimatorSpec, *, window: Window, metrics: MetricsSource, live: bool, hints: Hints
 ) -> MethodResult:
     attempts_q = spec.queries.get("attempts")
     if not attempts_q:
         return MethodResult(METHOD, quality=("prometheus_traffic needs an 'attempts' query",))
     weeks = int(spec.params.get("history_weeks", DEFAULT_WEEKS))
     quality: list[str] = []
-    step = query_range_seconds(attempts_q) or 60.0
-    fine = Grid.over(window, step)
-    attempts = fetch_tiles(metrics, attempts_q, fine, per_second=True)
-    failures = _failures(spec, metrics, fine, quality)
-    base_attempts = weekly_baseline(
-        [sum(w) for w in past_weeks(metrics, attempts_q, fine, weeks=weeks, per_second=True)]
+    counts = read_counts(
+        spec, attempts_q, window=window, metrics=metrics, weeks=weeks, quality=quality
     )
-    cust = _customers(spec, window=window, metrics=metrics, weeks=weeks, quality=quality)
-    tiles = _tiles(fine, attempts, failures, cust, base_attempts)
-    return _conclude(
-        tiles, base_attempts=base_attempts, cust=cust, live=live, quality=quality, step=step
+    if not counts.counted and counts.base is None:
+        quality.append("no past week to compare the traffic with either: no figure from counters")
+        return MethodResult(METHOD, quality=tuple(quality))
+    cust = customers_model(
+        spec,
+        window=window,
+        metrics=metrics,
+        weeks=weeks,
+        fine=counts.fine,
+        attempts_history=counts.history,
+        hints=hints,
+        quality=quality,
     )
+    return _conclude(counts, cust=cust, live=live, quality=quality)
 
 
-def _failures(
-    spec: EstimatorSpec, metrics: MetricsSource, grid: Grid, quality: list[str]
-) -> list[float | None]:
-    query = spec.queries.get("failures")
-    if not query:
-        quality.append("no 'failures' query: every attempt is counted as a success")
-        return [0.0] * len(grid.ends)
-    values, note = fetch_optional(metrics, query, grid, per_second=True)
-    if note is not None:
-        # A failure counter that was never incremented does not exist yet: no failures.
-        quality.append(f"{note} (read as no failed requests)")
-    return values
-
-
-@dataclass(frozen=True)
-class Customers:
-    """Customers starting interactions per coarse tile, observed or expected."""
-
-    grid: Grid
-    observed: list[float | None] | None
-    baseline: Baseline | None
-    per_tile_expected: list[float] | None
-    source: str
-
-
-def _customers(
-    spec: EstimatorSpec, *, window: Window, metrics: MetricsSource, weeks: int, quality: list[str]
-) -> Customers:
-    query = spec.queries.get("customers")
-    minutes = float(spec.params.get("customers_window_minutes", DEFAULT_CUSTOMERS_WINDOW_MINUTES))
-    grid = Grid.over(window, minutes * 60.0)
-    if not query:
-        return Customers(grid, None, None, None, "no customers series")
-    try:
-        observed = fetch_tiles(metrics, query, grid, per_second=False)
-    except SeriesProblem as exc:
-        quality.append(f"{exc} (customers estimated from attempts)")
-        observed = None
-    history = past_weeks(metrics, query, grid, weeks=weeks, per_second=False)
-    per_tile = [median(col) for col in zip(*history, strict=True)] if history else None
-    baseline = weekly_baseline([sum(w) for w in history])
-    return Customers(grid, observed, baseline, per_tile, "customers series")
-
-
-def _tiles(
-    fine: Grid,
-    attempts: Sequence[float | None],
-    failures: Sequence[float | None],
-    cust: Customers,
-    base_attempts: Baseline | None,
-) -> list[Tile]:
+def _tiles(counts: Counts, cust: Customers, side: Side) -> list[Tile]:
     """Group the fine (rate) tiles into the customers tiles and fill in the customers."""
-    coarse = cust.grid
+    coarse, fine = cust.grid, counts.fine
+    unknown = side == HIGH and not counts.counted
     sums = [[0.0, 0.0, True] for _ in coarse.ends]
-    for end, a, f in zip(fine.ends, attempts, failures, strict=True):
+    for end, a, f in zip(fine.ends, counts.attempts, counts.failures, strict=True):
         index = coarse.owner(end - fine.step / 2)
         if index is None:
             continue
@@ -165,84 +134,154 @@ def _tiles(
             cell[2] = False
             continue
         cell[0] = float(cell[0]) + a
-        cell[1] = float(cell[1]) + min(a, f or 0.0)
+        # Failures not counted: at the high end, every attempt may have failed.
+        cell[1] = float(cell[1]) + (a if unknown else min(a, f or 0.0))
     tiles: list[Tile] = []
     for i, (a, f, present) in enumerate(sums):
-        customers = _tile_customers(i, cust, float(a), base_attempts, len(coarse.ends))
+        customers = cust.count(i, attempts=float(a), failures=float(f), side=side)
         tiles.append(Tile(float(a), float(f), customers, bool(present)))
     return tiles
 
 
-def _tile_customers(
-    index: int, cust: Customers, attempts: float, base: Baseline | None, count: int
-) -> float:
-    if cust.observed is not None and cust.observed[index] is not None:
-        return float(cust.observed[index] or 0.0)
-    if cust.per_tile_expected is not None:
-        return cust.per_tile_expected[index]
-    if base is not None:
-        # One healthy attempt is one customer's interaction.
-        return base.expected / count
-    return attempts
+@dataclass(frozen=True)
+class Reading:
+    """Affected customers at one end of the customer ratios' ranges."""
+
+    so_far: Quantity
+    projection: Quantity
+    low: float
+    high: float
+    """The two readings of the counters (before the missing traffic is added)."""
 
 
-def _conclude(
-    tiles: list[Tile],
-    *,
-    base_attempts: Baseline | None,
-    cust: Customers,
-    live: bool,
-    quality: list[str],
-    step: float,
-) -> MethodResult:
+def _conclude(counts: Counts, *, cust: Customers, live: bool, quality: list[str]) -> MethodResult:
+    base = counts.base
+    readings = {side: _tiles(counts, cust, side) for side in (POINT, LOW, HIGH)}
+    tiles = readings[POINT]
     present = [t for t in tiles if t.present]
     missing = len(tiles) - len(present)
     trailing = _trailing_missing(tiles)
     if not present:
         return MethodResult(METHOD, quality=(*quality, "no traffic data in the window"))
-    if cust.observed is None and cust.baseline is None and base_attempts is None:
-        quality.append("no customers series and no history: customers counted as attempts")
-    low = sum(t.persistent for t in present)
-    high = sum(t.independent for t in present)
-    lo, hi = min(low, high), max(low, high)
     failed = sum(t.failures for t in present)
-    gap_failed, gap_customers = _gaps(tiles, live=live, base=base_attempts, quality=quality)
-    short_failed, short_customers = _shortfall(present, base_attempts, cust, quality)
-    extra = Quantity.counted(gap_customers + short_customers)
-    affected_so_far = _bracket(lo, hi).plus(extra)
-    projection = affected_so_far
+    notes: list[str] = []
+    gap_failed, _ = _gaps(tiles, live=live, base=base, quality=notes)
+    short_failed, _ = _shortfall(present, base, cust, POINT, notes)
+    quality.extend(notes)
+    found = {
+        side: _reading(side_tiles, counts=counts, cust=cust, side=side, live=live)
+        for side, side_tiles in readings.items()
+    }
+    point = found[POINT]
+    if not counts.counted and _retrying(present, base, tiles=len(tiles)):
+        # Uncounted failures show as retries: the point moves halfway to the upper bound.
+        high = found[HIGH]
+        point = replace(
+            point,
+            so_far=replace(point.so_far, value=(point.so_far.value + high.so_far.value) / 2),
+            projection=replace(
+                point.projection, value=(point.projection.value + high.projection.value) / 2
+            ),
+        )
+        quality.append(
+            "attempts above the baseline beyond its noise (customers retrying failures): "
+            "estimate halfway to the upper bound"
+        )
+    affected_so_far = _widest(point.so_far, [r.so_far for r in found.values()])
+    projection = _widest(point.projection, [r.projection for r in found.values()])
     if live and trailing:
-        recent = [t for t in tiles if t.present][-3:]
-        rate = sum((t.persistent + t.independent) / 2 for t in recent) / max(1, len(recent))
-        projection = affected_so_far.plus(Quantity.counted(rate * trailing))
         quality.append(f"newest {trailing} tile(s) not scraped yet: projected at the current rate")
     if missing and not live:
         quality.append(f"gap: {missing} of {len(tiles)} tiles without data")
     failed_q = Quantity.counted(failed).plus(Quantity.counted(gap_failed + short_failed))
-    inputs = (
-        f"{_total(present, 'attempts'):.0f} attempts, {failed:.0f} failed, "
-        f"{_total(present, 'customers'):.0f} customers started ({cust.source}); "
-        f"affected between {lo:.0f} (failing customers kept failing) and {hi:.0f} "
-        f"(failures independent per attempt); baseline "
-        + (
-            f"{base_attempts.expected:.0f} attempts ({base_attempts.method})"
-            if base_attempts
-            else "none (no past week in the history)"
-        )
-        + f"; {step:.0f}s tiles"
-    )
-    if base_attempts is None:
+    if not counts.counted:
+        seen = _total(present, "attempts")
+        failed_q = Quantity(failed_q.value, failed_q.low, failed_q.high + seen)
+    if base is None:
         quality.append("no baseline: no past week of this touchpoint in Prometheus")
-    elif base_attempts.weeks == 1:
+    elif base.weeks == 1:
         quality.append("baseline from one past week only")
     return MethodResult(
         METHOD,
         affected=projection,
         affected_so_far=affected_so_far,
         failed=failed_q,
-        inputs=inputs,
+        inputs=_inputs(present, failed, point, cust=cust, base=base, step=counts.step),
         quality=tuple(quality),
+        distinct=cust.distinct,
+        normal=_normal(cust, base),
     )
+
+
+def _retrying(present: Sequence[Tile], base: Baseline | None, *, tiles: int) -> bool:
+    """True when the window saw clearly more attempts than past weeks: a retry storm.
+
+    The bar is high (three times the noise and a quarter above the
+    baseline) so that a quiet window's chance excess never moves the point.
+    """
+    if base is None:
+        return False
+    share = len(present) / max(1, tiles)
+    seen, expected = _total(present, "attempts"), base.expected * share
+    noise = math.hypot(base.sd * share, math.sqrt(max(seen, 1.0)))
+    return seen - expected > max(3 * noise, RETRY_STORM * expected)
+
+
+def _reading(
+    tiles: list[Tile], *, counts: Counts, cust: Customers, side: Side, live: bool
+) -> Reading:
+    present = [t for t in tiles if t.present]
+    low = sum(t.persistent for t in present)
+    high = sum(t.independent for t in present)
+    lo, hi = min(low, high), max(low, high)
+    _, gap_customers = _gaps(tiles, live=live, base=counts.base, quality=[])
+    _, short_customers = _shortfall(present, counts.base, cust, side, [])
+    so_far = _bracket(lo, hi).plus(Quantity.counted(gap_customers + short_customers))
+    projection = so_far
+    trailing = _trailing_missing(tiles)
+    if live and trailing:
+        recent = present[-3:]
+        rate = sum(t.middle for t in recent) / max(1, len(recent))
+        projection = so_far.plus(Quantity.counted(rate * trailing))
+    return Reading(so_far, projection, lo, hi)
+
+
+def _widest(point: Quantity, found: Sequence[Quantity]) -> Quantity:
+    """The point reading's value, with the lowest low and highest high of every reading."""
+    return Quantity(point.value, min(q.low for q in found), max(q.high for q in found))
+
+
+def _inputs(
+    present: Sequence[Tile],
+    failed: float,
+    point: Reading,
+    *,
+    cust: Customers,
+    base: Baseline | None,
+    step: float,
+) -> str:
+    return (
+        f"{_total(present, 'attempts'):.0f} attempts, {failed:.0f} failed, "
+        f"{_total(present, 'customers'):.0f} customers started ({cust.source}); "
+        f"affected between {point.low:.0f} (failing customers kept failing) and "
+        f"{point.high:.0f} (failures independent per attempt); baseline "
+        + (
+            f"{base.expected:.0f} attempts ({base.method})"
+            if base
+            else "none (no past week in the history)"
+        )
+        + f"; {step:.0f}s tiles"
+    )
+
+
+def _normal(cust: Customers, base: Baseline | None) -> Quantity | None:
+    """Customers the touchpoint usually has in the window, from past weeks."""
+    if cust.baseline is not None:
+        return spread(cust.baseline.expected, sd=cust.baseline.sd)
+    if base is None:
+        return None
+    ratio = cust.per_attempt_at(base, POINT)
+    return spread(base.expected * ratio, sd=base.sd * ratio)
 
 
 def _bracket(lo: float, hi: float) -> Quantity:
@@ -284,7 +323,11 @@ def _gaps(
 
 
 def _shortfall(
-    present: Sequence[Tile], base: Baseline | None, cust: Customers, quality: list[str]
+    present: Sequence[Tile],
+    base: Baseline | None,
+    cust: Customers,
+    side: Side,
+    quality: list[str],
 ) -> tuple[float, float]:
     """Attempts (and customers) missing against the baseline beyond its noise."""
     if base is None:
@@ -295,9 +338,7 @@ def _shortfall(
     missing = expected - seen
     if missing <= Z * math.hypot(sd, math.sqrt(max(seen, 1.0))):
         return 0.0, 0.0
-    customers = missing
-    if cust.baseline is not None and cust.baseline.expected > 0 and base.expected > 0:
-        customers = missing * cust.baseline.expected / base.expected
+    customers = missing * cust.per_attempt_at(base, side)
     quality.append(
         f"traffic {missing:.0f} attempts below the baseline of {expected:.0f}: "
         "counted as failed (customers who could not reach the service)"

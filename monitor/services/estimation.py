@@ -7,10 +7,18 @@ one final estimate over their whole window, once. Each estimate is an
 ``estimate_updated`` event whose ``data`` is::
 
     {"final": bool, "window": {"start": iso, "end": iso},
-     "touchpoints": {tp_id: {"affected_customers": {"estimate", "low", "high", "level"},
-                             "affected_so_far": {...}, "failed_interactions": {...},
+     "touchpoints": {tp_id: {"affected_customers": {"estimate", "low", "high", "level"} | null,
+                             "affected_so_far": {...} | null,
+                             "failed_interactions": {...} | null,
                              "exposed_customers": {...} | null,
-                             "methods": [...], "quality": [...]}}}
+                             "methods": [...], "quality": [...],
+                             "normal_customers": {...} | null,
+                             "segments": {segment: {"affected_customers": {...}}}}}}
+
+A figure no method could estimate is null, with the reason in ``quality``.
+``normal_customers`` are the customers the touchpoint usually serves in the
+same window (past weeks), for the report's chart; ``segments`` is empty
+when the data cannot split the figure by customer segment.
 
 Prometheus and the operational database are read outside the unit of work,
 so that no transaction stays open while they answer.
@@ -26,8 +34,7 @@ from datetime import datetime, timedelta
 from monitor.catalog import Catalog
 from monitor.domain import EventKind, Incident, IncidentEvent, IncidentState
 from monitor.impact import Sources, Window, estimate_touchpoints, impact_json
-from monitor.impact.estimate import NO_AFFECTED, NO_FAILED
-from monitor.impact.result import TouchpointImpact
+from monitor.services.signals import signal_counts
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,8 @@ CARRIED = (
     "failed_interactions",
     "exposed_customers",
     "methods",
+    "normal_customers",
+    "segments",
 )
 RESOLVED_LOOKBACK = 500
 """How many of the most recent resolved incidents are checked for a missing final estimate."""
@@ -110,7 +119,7 @@ def estimate_incident(
         live=not final,
         failed_components=incident.components,
     )
-    entries = {i.estimate.touchpoint: _entry(i) for i in impacts}
+    entries = {i.estimate.touchpoint: impact_json(i, timeline=True) for i in impacts}
     stale = _carry_forward(entries, previous)
     data: dict[str, object] = {
         # a final figure read while a source was down is not final: try again next tick
@@ -119,6 +128,7 @@ def estimate_incident(
         "touchpoints": entries,
     }
     with store.unit_of_work() as uow:
+        data["signals"] = signal_counts(uow, incident_id)  # customers' complaints, low scores
         uow.incidents.add_event(
             incident_id,
             at=now,
@@ -200,14 +210,3 @@ def _summary(*, impacts_data: Mapping[str, object], final: bool) -> str:
                 parts.append(figure)
     label = "Final impact" if final else "Impact so far"
     return f"{label}: " + ("; ".join(parts) if parts else "no touchpoint")
-
-
-def _entry(impact: TouchpointImpact) -> dict[str, object]:
-    """A touchpoint's figures for the timeline; an unknown figure is null, never a zero."""
-    entry = impact_json(impact, with_so_far=True)
-    quality = impact.estimate.quality
-    if any(q.startswith(NO_AFFECTED) for q in quality):
-        entry["affected_customers"] = entry["affected_so_far"] = None
-    if any(q.startswith(NO_FAILED) for q in quality):
-        entry["failed_interactions"] = None
-    return entry

@@ -51,8 +51,14 @@ class SqlOperationalData:
         return cls(read_only_engine(url, timeout_seconds=timeout_seconds))
 
     def scalar(self, statement: str, params: Mapping[str, SqlValue]) -> float | None:
-        """The first column of the first row, as a float (None when NULL or no row)."""
+        """The one row's first column as a float (None when NULL or no row).
+
+        Several rows are refused with ``QueryError``: taking the first of them
+        would silently answer with one group's count.
+        """
         rows = self.rows(statement, params)
+        if len(rows) > 1:
+            raise QueryError(f"returned {len(rows)} rows where one was expected")
         if not rows or rows[0][0] is None:
             return None
         value = rows[0][0]

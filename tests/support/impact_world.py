@@ -1,7 +1,8 @@
 """A small simulated world for the impact tests: served by the embedded query API, opdb on disk.
 
 Fifteen days of 3,000 customers (two weeks of history before the faults):
-small enough to simulate in seconds, large enough for the baselines.
+small enough to simulate in seconds, large enough for the baselines. The
+three-minute ``login-blip`` is shorter than the catalog's ``[5m]`` ranges.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ faults:
   - {{id: card-auth-down, component: card-auth, kind: down, at: 14d9h, duration: 40m}}
   - {{id: login-errors, component: idp, kind: error_ratio, error_ratio: 0.4,
       at: 14d14h, duration: 30m}}
+  - {{id: login-blip, component: idp, kind: down, at: 14d11h, duration: 3m}}
 """
 
 

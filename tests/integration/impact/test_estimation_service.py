@@ -48,7 +48,7 @@ def test_open_incident_gets_live_estimates_then_one_final(store: Store, world: S
     figures = live["touchpoints"]["card-payments"]  # type: ignore[index]
     assert set(figures) == {
         "affected_customers", "affected_so_far", "failed_interactions",
-        "exposed_customers", "methods", "quality",
+        "exposed_customers", "methods", "quality", "normal_customers", "segments",
     }  # fmt: skip
     assert set(figures["affected_customers"]) == FIGURE
     assert 0 < figures["affected_so_far"]["estimate"] <= figures["affected_customers"]["high"]
