@@ -380,6 +380,8 @@ class IntentAction(StrEnum):
     EXPORT_CUSTOMER_IDS = "export_customer_ids"
     TIMER = "timer"
     """Repeat or escalation: when due, plans its steps again (if the condition still holds)."""
+    REPORT = "report"
+    """Write and store the post-incident report (once the final estimate is in)."""
 
 
 @dataclass(frozen=True)

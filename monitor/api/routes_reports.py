@@ -33,6 +33,7 @@ from monitor.report import (
     period_summary,
     render,
     render_period,
+    store_report,
     write_due_reports,
 )
 from monitor.services.action_items import add_action_item, change_action_item, list_action_items
@@ -51,6 +52,9 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(router)
     runtime.worker.report_writer = lambda *, now: write_due_reports(
         runtime.store, catalog=runtime.catalog, now=now
+    )
+    runtime.dispatcher.report_writer = lambda uow, *, incident_id, now: store_report(
+        uow, catalog=runtime.catalog, incident_id=incident_id, now=now
     )
 
 

@@ -267,6 +267,24 @@ def export_customer_ids(
     ]
 
 
+def report(
+    run: Run, step: StepSpec, *, path: str, occ: str, due: datetime
+) -> list[NotificationIntent]:
+    """Write the post-incident report, waiting a while for the final estimate."""
+    spec = step.report
+    assert spec is not None
+    return [
+        _intent(
+            run,
+            key=run.key(path, occ),
+            path=path,
+            action=IntentAction.REPORT,
+            due=due,
+            payload={"wait_for_final_minutes": spec.wait_for_final_minutes},
+        )
+    ]
+
+
 ACTIONS: dict[str, ActionPlanner] = {
     "slack": slack,
     "page": page,
@@ -274,4 +292,5 @@ ACTIONS: dict[str, ActionPlanner] = {
     "customer_message": customer_message,
     "webhook": webhook,
     "export_customer_ids": export_customer_ids,
+    "report": report,
 }

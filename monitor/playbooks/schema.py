@@ -110,6 +110,11 @@ class ExportStep(Strict):
     touchpoints: list[Identifier] = Field(default_factory=list)
 
 
+class ReportStep(Strict):
+    wait_for_final_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    """How long after resolution to wait for the final estimate before writing without it."""
+
+
 class WaitStep(Strict):
     minutes: int = Field(ge=1, le=7 * 24 * 60)
 
@@ -133,6 +138,7 @@ STEP_KINDS = (
     "customer_message",
     "webhook",
     "export_customer_ids",
+    "report",
     "wait",
     "repeat",
     "escalate",
@@ -149,6 +155,7 @@ class StepSpec(Strict):
     customer_message: CustomerMessageStep | None = None
     webhook: WebhookStep | None = None
     export_customer_ids: ExportStep | None = None
+    report: ReportStep | None = None
     wait: WaitStep | None = None
     repeat: RepeatStep | None = None
     escalate: EscalateStep | None = None
@@ -189,6 +196,14 @@ class PlaybookSpec(Strict):
     on_resolve: list[StepSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
+    def _report_at_resolution(self) -> PlaybookSpec:
+        if any(s.report is not None for s in _nested(self.steps)):
+            raise ValueError(
+                "a report step belongs in on_resolve: the report needs the whole incident"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _per_score(self) -> PlaybookSpec:
         if self.trigger.low_score is None:
             return self
@@ -197,6 +212,16 @@ class PlaybookSpec(Strict):
         if any(s.repeat is not None or s.escalate is not None for s in self.steps):
             raise ValueError("a low_score playbook runs once per score: no repeat or escalate")
         return self
+
+
+def _nested(steps: list[StepSpec]) -> list[StepSpec]:
+    found = []
+    for step in steps:
+        found.append(step)
+        inner = step.repeat or step.escalate
+        if inner is not None:
+            found += _nested(inner.steps)
+    return found
 
 
 RepeatStep.model_rebuild()

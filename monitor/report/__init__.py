@@ -12,7 +12,13 @@ from monitor.report.assemble import build_report
 from monitor.report.model import Report
 from monitor.report.period import PeriodSummary, period_summary
 from monitor.report.render import MEDIA_TYPES, ReportFormat, render, render_period, report_json
-from monitor.report.writer import due_reports, report_path, write_due_reports, write_report
+from monitor.report.writer import (
+    due_reports,
+    report_path,
+    store_report,
+    write_due_reports,
+    write_report,
+)
 
 __all__ = [
     "MEDIA_TYPES",
@@ -26,6 +32,7 @@ __all__ = [
     "render_period",
     "report_json",
     "report_path",
+    "store_report",
     "write_due_reports",
     "write_report",
 ]

@@ -1,6 +1,9 @@
 """Writing post-incident reports into the store when incidents are resolved.
 
-The worker calls ``write_due_reports`` on every pass. A resolved incident is
+A playbook's ``report`` step (``on_resolve``) writes the report through
+``store_report``, once the final estimate is in or after its wait. As a
+safety net, the worker also calls ``write_due_reports`` on every pass for the
+incidents no pending report step covers: a resolved incident is
 due when it has a final estimate newer than its last report, or, when no
 final estimate comes (an incident with no touchpoint to estimate), once
 ``GRACE`` has passed since resolution and it has no report yet. Each report
@@ -15,10 +18,11 @@ import logging
 from datetime import datetime, timedelta
 
 from monitor.catalog import Catalog
-from monitor.domain import EventKind
+from monitor.domain import EventKind, IntentAction
 from monitor.report.assemble import build_report
 from monitor.report.render import ReportFormat, render, report_json
-from monitor.store import Store
+from monitor.services.report_step import StoredReport
+from monitor.store import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -38,27 +42,36 @@ def report_path(incident_id: int) -> str:
 def write_report(store: Store, *, catalog: Catalog, incident_id: int, now: datetime) -> int:
     """Build, render and store the report of one incident; returns the stored report's id."""
     with store.unit_of_work() as uow:
-        report = build_report(uow, catalog=catalog, incident_id=incident_id, now=now)
-        final = report.estimate_status == "final"
-        report_id = uow.reports.add(
-            incident_id,
-            at=now,
-            final=final,
-            markdown=render(report, ReportFormat.MD),
-            html=render(report, ReportFormat.HTML),
-            body=report_json(report),
-        )
-        uow.incidents.add_event(
-            incident_id,
-            at=now,
-            kind=EventKind.REPORT_WRITTEN,
-            source=SOURCE,
-            summary=f"Post-incident report #{report_id} written"
-            + ("" if final else " (without a final estimate)"),
-            data={"report_id": report_id, "final": final, "path": report_path(incident_id)},
-        )
+        report_id = store_report(uow, catalog=catalog, incident_id=incident_id, now=now).report_id
         uow.commit()
     return report_id
+
+
+def store_report(
+    uow: UnitOfWork, *, catalog: Catalog, incident_id: int, now: datetime
+) -> StoredReport:
+    """Build, render and store the report in the caller's unit of work (not committed)."""
+    report = build_report(uow, catalog=catalog, incident_id=incident_id, now=now)
+    final = report.estimate_status == "final"
+    report_id = uow.reports.add(
+        incident_id,
+        at=now,
+        final=final,
+        markdown=render(report, ReportFormat.MD),
+        html=render(report, ReportFormat.HTML),
+        body=report_json(report),
+    )
+    path = report_path(incident_id)
+    uow.incidents.add_event(
+        incident_id,
+        at=now,
+        kind=EventKind.REPORT_WRITTEN,
+        source=SOURCE,
+        summary=f"Post-incident report #{report_id} written"
+        + ("" if final else " (without a final estimate)"),
+        data={"report_id": report_id, "final": final, "path": path},
+    )
+    return StoredReport(report_id, final, path)
 
 
 def due_reports(store: Store, *, now: datetime) -> list[int]:
@@ -66,6 +79,8 @@ def due_reports(store: Store, *, now: datetime) -> list[int]:
     with store.unit_of_work() as uow:
         resolved = dict(uow.reports.resolved_since(now - LOOKBACK, limit=1000))
         waiting = set(resolved) - uow.reports.with_final_report(resolved)
+        # a playbook's report step still to run writes these itself
+        waiting -= uow.outbox.with_open_action(waiting, action=IntentAction.REPORT)
         if not waiting:
             return []
         estimates = uow.reports.latest_of_kind(waiting, kind=EventKind.ESTIMATE_UPDATED)

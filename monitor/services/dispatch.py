@@ -33,6 +33,7 @@ from monitor.notify.stages import Deliverer
 from monitor.playbooks import template_context
 from monitor.services.comms import Comms
 from monitor.services.holdback import SLACK_ACTIONS, Holdback
+from monitor.services.report_step import ReportWriter, run_report_step
 from monitor.store import Store, UnitOfWork
 from monitor.store.repositories.outbox import OutboxItem, OutboxStatus, SlackThread
 
@@ -85,6 +86,8 @@ class Dispatcher:
         self._opdb_url = operational_db_url
         self._batch_size = batch_size
         self._reviewed_at: datetime | None = None
+        self.report_writer: ReportWriter | None = None
+        """Set by whoever can render reports (the API); without it, report steps are skipped."""
 
     def review(self, *, now: datetime) -> None:
         """Plan active incidents again now and then, for triggers that time or estimates meet."""
@@ -163,6 +166,11 @@ class Dispatcher:
             return None
         if item.action is IntentAction.STATUS_PAGE:
             self._publish(item)
+            return None
+        if item.action is IntentAction.REPORT:
+            run_report_step(
+                self._store, item, writer=self.report_writer, now=self._clock(), event=self._event
+            )
             return None
         with self._store.unit_of_work() as uow:
             prepared = self._prepare(uow, item)

@@ -237,6 +237,17 @@ class OutboxRepository:
         )
         return [_item(r) for r in self._session.scalars(stmt)]
 
+    def with_open_action(self, incident_ids: Collection[int], *, action: IntentAction) -> set[int]:
+        """Which of these incidents have a row of ``action`` still to deliver or being delivered."""
+        if not incident_ids:
+            return set()
+        stmt = select(OutboxRow.incident_id).where(
+            OutboxRow.incident_id.in_(list(incident_ids)),
+            OutboxRow.action == action.value,
+            OutboxRow.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        return {int(i) for i in self._session.scalars(stmt)}
+
     def cancel_open(
         self,
         incident_id: int,

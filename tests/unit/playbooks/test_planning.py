@@ -145,6 +145,7 @@ def test_resolution_plans_the_on_resolve_steps_of_started_playbooks(
     )
     closing = plan_incident(book, resolved, catalog, planned=started).intents
     assert [i.action for i in closing] == [
+        IntentAction.REPORT,
         IntentAction.WEBHOOK,
         IntentAction.EXPORT_CUSTOMER_IDS,
         IntentAction.SLACK_POST,
