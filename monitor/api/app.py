@@ -24,6 +24,7 @@ from monitor.api import (
 )
 from monitor.api.auth import TokenCache
 from monitor.api.errors import install_error_handlers
+from monitor.api.etags import ETags
 from monitor.api.ratelimit import TokenBuckets
 from monitor.api.routes_pages import uptime_by_touchpoint
 from monitor.api.status_cache import TimedCache
@@ -86,6 +87,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         require_auth=runtime.settings.require_auth,
         counts=runtime.settings.public_show_counts,
     )
+    app.add_middleware(ETags)  # outermost: the fast path's answers get validators too
     app.include_router(routes_health.router)
     app.include_router(routes_ingest.router)
     app.include_router(routes_incidents.router)
