@@ -118,7 +118,7 @@ class Lifecycle:
             incident_id, {"group_keys": sorted(keys), "components": sorted(components)}
         )
         uow.alerts.assign(recorded.id, incident_id)
-        uow.incidents.add_event(
+        uow.incidents.append_event(
             incident_id,
             at=alert.starts_at,
             kind=EventKind.ALERT_FIRED,
@@ -127,7 +127,7 @@ class Lifecycle:
             data=_alert_data(alert, impact),
         )
         self._touch(uow, incident_id, alert.starts_at)
-        self._check_flapping(uow, incident_id, alert)
+        self._check_flapping(uow, incident_id, alert, starts=recorded.recent_starts)
         return Placed(incident_id, merged)
 
     def resolved(self, uow: UnitOfWork, recorded: Recorded) -> int | None:
@@ -137,7 +137,7 @@ class Lifecycle:
             return None
         alert = recorded.alert
         at = alert.ends_at or alert.starts_at
-        uow.incidents.add_event(
+        uow.incidents.append_event(
             incident_id,
             at=at,
             kind=EventKind.ALERT_RESOLVED,
@@ -293,9 +293,13 @@ class Lifecycle:
     def _touch(self, uow: UnitOfWork, incident_id: int, at: datetime) -> None:
         uow.incidents.touch(incident_id, at=at)
 
-    def _check_flapping(self, uow: UnitOfWork, incident_id: int, alert: Alert) -> None:
-        since = alert.starts_at - self._flap_window
-        starts = uow.alerts.occurrences_since(alert.fingerprint, since=since)
+    def flap_since(self, alert: Alert) -> datetime:
+        """Since when an alert's earlier starts count towards flapping (for ``record``)."""
+        return alert.starts_at - self._flap_window
+
+    def _check_flapping(
+        self, uow: UnitOfWork, incident_id: int, alert: Alert, *, starts: int
+    ) -> None:
         if starts < self._flap_threshold:
             return
         incident = uow.incidents.get(incident_id)

@@ -166,7 +166,8 @@ class Pipeline:
         active = {i.id: i for i in uow.incidents.active() if not i.declared}
         for alert in batch.alerts:
             # 1. deduplicate: fingerprint + startsAt, resolved is final
-            recorded = uow.alerts.record(alert, received_at=batch.received_at)
+            since = self.lifecycle.flap_since(alert)
+            recorded = uow.alerts.record(alert, received_at=batch.received_at, since=since)
             if recorded.outcome is Outcome.DUPLICATE:
                 continue
             # 2. correlate: components, touchpoints, maintenance

@@ -43,6 +43,8 @@ class Recorded:
     outcome: Outcome
     alert: Alert
     incident_id: int | None
+    recent_starts: int = 1
+    """Occurrences of the series (this one included) that started since ``record``'s ``since``."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,24 @@ class AlertRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def record(self, alert: Alert, *, received_at: datetime) -> Recorded:
-        """Merge one delivery into its occurrence (see the module docstring for the rule)."""
-        row = self._session.scalar(
-            select(AlertRow).where(
-                AlertRow.fingerprint == alert.fingerprint, AlertRow.starts_at == alert.starts_at
+    def record(
+        self, alert: Alert, *, received_at: datetime, since: datetime | None = None
+    ) -> Recorded:
+        """Merge one delivery into its occurrence (see the module docstring for the rule).
+
+        With ``since``, the same query also counts the series' occurrences that
+        started since then (flap detection), rather than a second query per alert.
+        """
+        earliest = alert.starts_at if since is None else min(since, alert.starts_at)
+        recent = list(
+            self._session.scalars(
+                select(AlertRow).where(
+                    AlertRow.fingerprint == alert.fingerprint, AlertRow.starts_at >= earliest
+                )
             )
         )
+        row = next((r for r in recent if r.starts_at == alert.starts_at), None)
+        starts = len(recent) + (row is None)
         if row is None:
             row = AlertRow(
                 fingerprint=alert.fingerprint,
@@ -96,7 +109,7 @@ class AlertRepository:
             self._session.flush()
             fired = alert.status is AlertStatus.FIRING
             outcome = Outcome.FIRED if fired else Outcome.RESOLVED_UNSEEN
-            return Recorded(row.id, outcome, alert_from_row(row), None)
+            return Recorded(row.id, outcome, alert_from_row(row), None, starts)
         row.deliveries += 1
         row.last_received_at = max(row.last_received_at, received_at)
         if row.status == AlertStatus.FIRING.value and alert.status is AlertStatus.RESOLVED:

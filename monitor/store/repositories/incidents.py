@@ -177,7 +177,45 @@ class IncidentRepository:
         data: Mapping[str, Any] | None = None,
     ) -> int:
         """Append one entry to an incident's timeline; returns its id."""
-        row = IncidentEventRow(
+        row = self._event_row(
+            incident_id, at=at, kind=kind, source=source, summary=summary, data=data
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row.id
+
+    def append_event(
+        self,
+        incident_id: int,
+        *,
+        at: datetime,
+        kind: EventKind,
+        source: str,
+        summary: str,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Like ``add_event`` when the id is not needed: written with the next flush.
+
+        A storm appends one event per alert; flushing each alone cost more than
+        the alert's other statements together.
+        """
+        self._session.add(
+            self._event_row(
+                incident_id, at=at, kind=kind, source=source, summary=summary, data=data
+            )
+        )
+
+    @staticmethod
+    def _event_row(
+        incident_id: int,
+        *,
+        at: datetime,
+        kind: EventKind,
+        source: str,
+        summary: str,
+        data: Mapping[str, Any] | None,
+    ) -> IncidentEventRow:
+        return IncidentEventRow(
             incident_id=incident_id,
             at=at,
             kind=kind.value,
@@ -185,9 +223,6 @@ class IncidentRepository:
             summary=summary,
             data=dict(data or {}),
         )
-        self._session.add(row)
-        self._session.flush()
-        return row.id
 
     def timeline(self, incident_id: int, *, with_merged: bool = False) -> list[IncidentEvent]:
         """An incident's timeline in the order things happened.
