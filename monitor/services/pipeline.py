@@ -23,6 +23,7 @@ from monitor.settings import Settings
 from monitor.store import Store, UnitOfWork
 from monitor.store.repositories.alerts import Outcome
 from monitor.store.repositories.inbox import PendingBatch
+from monitor.store.repositories.incidents import ActiveIncident
 from monitor.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,9 @@ class Pipeline:
             with self.store.unit_of_work() as uow:
                 batches = uow.inbox.claim(batch_ids)
                 touched: set[int] = set()
+                active = self.joinable(uow)
                 for batch in batches:
-                    touched |= self.apply_alerts(uow, batch)
+                    touched |= self.apply_alerts(uow, batch, active=active)
                 self.conclude(uow, touched)
                 for batch in batches:
                     uow.inbox.mark_processed(batch.id, at=now)
@@ -160,10 +162,21 @@ class Pipeline:
         self.conclude(uow, touched)
         return touched
 
-    def apply_alerts(self, uow: UnitOfWork, batch: PendingBatch) -> set[int]:
-        """Stages 1 to 3 for each alert of a batch; returns the incidents it touched."""
+    def apply_alerts(
+        self,
+        uow: UnitOfWork,
+        batch: PendingBatch,
+        *,
+        active: dict[int, ActiveIncident] | None = None,
+    ) -> set[int]:
+        """Stages 1 to 3 for each alert of a batch; returns the incidents it touched.
+
+        ``active`` (the incidents alerts may join) is kept current as alerts
+        open, join and merge incidents, so a group of batches shares one copy.
+        """
         touched: set[int] = set()
-        active = {i.id: i for i in uow.incidents.active() if not i.declared}
+        if active is None:
+            active = self.joinable(uow)
         for alert in batch.alerts:
             # 1. deduplicate: fingerprint + startsAt, resolved is final
             since = self.lifecycle.flap_since(alert)
@@ -200,6 +213,11 @@ class Pipeline:
                     else:
                         active.pop(incident_id, None)
         return touched
+
+    @staticmethod
+    def joinable(uow: UnitOfWork) -> dict[int, ActiveIncident]:
+        """The open incidents new alerts may join (declared ones are people's)."""
+        return {i.id: i for i in uow.incidents.active() if not i.declared}
 
     def conclude(self, uow: UnitOfWork, touched: set[int]) -> None:
         """Stages 4 and 5, once for every incident that one or more batches touched."""
