@@ -48,6 +48,8 @@ class Placed:
 
     incident_id: int
     merged: tuple[int, ...]
+    news: bool = True
+    """False when the alert only joined an incident, changing nothing people are told."""
 
 
 class Lifecycle:
@@ -85,6 +87,7 @@ class Lifecycle:
             window=self._window,
         )
         merged: tuple[int, ...] = ()
+        opened = False
         if isinstance(decision, JoinIncident):
             incident_id = decision.incident_id
         elif isinstance(decision, MergeIncidents):
@@ -92,8 +95,10 @@ class Lifecycle:
         else:
             incident_id = self._open(uow, alert, impact)
             active[incident_id] = _fresh(incident_id, alert)
+            opened = True
         self._wake(uow, active[incident_id], alert)
         target = active[incident_id]
+        woken = target.quiet_since is not None or _woken_state(target) != target.state
         for other in merged:
             self._merge(uow, loser=other, winner=incident_id, at=alert.starts_at)
             gone = active.pop(other)
@@ -128,7 +133,7 @@ class Lifecycle:
         )
         self._touch(uow, incident_id, alert.starts_at)
         self._check_flapping(uow, incident_id, alert, starts=recorded.recent_starts)
-        return Placed(incident_id, merged)
+        return Placed(incident_id, merged, news=opened or woken or bool(merged))
 
     def resolved(self, uow: UnitOfWork, recorded: Recorded) -> int | None:
         """Note a resolution; after the last firing alert, start the quiet period."""
@@ -164,11 +169,14 @@ class Lifecycle:
         uow.incidents.update(incident_id, changes)
         return incident_id
 
-    def refresh(self, uow: UnitOfWork, incident_id: int, picture: IncidentPicture) -> None:
-        """Bring an incident's touchpoints, explanation and derived severity up to date."""
+    def refresh(self, uow: UnitOfWork, incident_id: int, picture: IncidentPicture) -> bool:
+        """Bring an incident's touchpoints, explanation and derived severity up to date.
+
+        Returns True when its touchpoints or severity changed (news for people).
+        """
         incident = uow.incidents.get(incident_id)
         if incident.firing_alerts == 0:
-            return  # keep the last picture: the report needs what was hurt
+            return False  # keep the last picture: the report needs what was hurt
         changes: dict[str, object] = {
             "components": sorted(set(incident.components) | set(picture.components)),
             "explanation": list(picture.explanation),
@@ -206,6 +214,7 @@ class Lifecycle:
                 data={"from": incident.severity.value, "to": severity.value},
             )
         uow.incidents.update(incident_id, changes)
+        return "touchpoints" in changes or "severity" in changes
 
     def resolve_quiet(self, uow: UnitOfWork, *, now: datetime) -> list[int]:
         """Resolve incidents whose alerts stayed quiet for the whole quiet period."""

@@ -19,6 +19,7 @@ from monitor.domain import TouchpointState
 from monitor.services.comms import Comms
 from monitor.services.correlation import LiveCorrelation
 from monitor.services.lifecycle import Lifecycle
+from monitor.services.replan import Replans
 from monitor.settings import Settings
 from monitor.store import Store, UnitOfWork
 from monitor.store.repositories.alerts import Outcome
@@ -28,9 +29,9 @@ from monitor.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
-MAX_ALERTS_PER_TRANSACTION = 500
+MAX_ALERTS_PER_TRANSACTION = 100
 """Batches are processed together up to this many alerts (a lone bigger batch goes alone)."""
-PASS_SECONDS = 0.25
+PASS_SECONDS = 0.1
 """How long one pass of the worker processes before it delivers what was planned."""
 MAX_ATTEMPTS = 5
 """A batch that fails this many times is parked with its error instead of blocking the inbox."""
@@ -56,6 +57,7 @@ class Pipeline:
         self.lifecycle = Lifecycle(catalog=catalog, settings=settings)
         self.correlation = LiveCorrelation(catalog, at=datetime.now().astimezone())
         self._rebuilt = False
+        self.replans = Replans()
 
     def rebuild(self, *, now: datetime | None = None) -> None:
         """Reload correlation state from the store (on start and after a failed batch)."""
@@ -110,6 +112,7 @@ class Pipeline:
             done += self._process_group(group, now=now)
             if time.perf_counter() >= deadline:
                 break
+        self.replan_waiting()
         return done
 
     def _process_group(self, batch_ids: list[int], *, now: datetime) -> int:
@@ -119,10 +122,10 @@ class Pipeline:
         try:
             with self.store.unit_of_work() as uow:
                 batches = uow.inbox.claim(batch_ids)
-                touched: set[int] = set()
+                touched = Touched()
                 active = self.joinable(uow)
                 for batch in batches:
-                    touched |= self.apply_alerts(uow, batch, active=active)
+                    touched.update_from(self.apply_alerts(uow, batch, active=active))
                 self.conclude(uow, touched)
                 for batch in batches:
                     uow.inbox.mark_processed(batch.id, at=now)
@@ -160,7 +163,7 @@ class Pipeline:
         """The stages, in order, for one batch; returns the incidents it touched."""
         touched = self.apply_alerts(uow, batch)
         self.conclude(uow, touched)
-        return touched
+        return set(touched)
 
     def apply_alerts(
         self,
@@ -168,13 +171,13 @@ class Pipeline:
         batch: PendingBatch,
         *,
         active: dict[int, ActiveIncident] | None = None,
-    ) -> set[int]:
+    ) -> Touched:
         """Stages 1 to 3 for each alert of a batch; returns the incidents it touched.
 
         ``active`` (the incidents alerts may join) is kept current as alerts
         open, join and merge incidents, so a group of batches shares one copy.
         """
-        touched: set[int] = set()
+        touched = Touched()
         if active is None:
             active = self.joinable(uow)
         for alert in batch.alerts:
@@ -202,10 +205,13 @@ class Pipeline:
             if recorded.outcome is Outcome.FIRED and not impact.suppressed:
                 placed = self.lifecycle.fired(uow, recorded, impact, active=active)
                 touched.add(placed.incident_id)
+                if placed.news:
+                    touched.news.add(placed.incident_id)
             elif recorded.outcome is Outcome.RESOLVED:
                 incident_id = self.lifecycle.resolved(uow, recorded)
                 if incident_id is not None:
                     touched.add(incident_id)
+                    touched.news.add(incident_id)
                     # re-read: it may have gone quiet (or been resolved by a person)
                     current = uow.incidents.active_one(incident_id)
                     if current is not None and not current.declared:
@@ -219,15 +225,28 @@ class Pipeline:
         """The open incidents new alerts may join (declared ones are people's)."""
         return {i.id: i for i in uow.incidents.active() if not i.declared}
 
-    def conclude(self, uow: UnitOfWork, touched: set[int]) -> None:
+    def conclude(self, uow: UnitOfWork, touched: Touched) -> None:
         """Stages 4 and 5, once for every incident that one or more batches touched."""
         # 4. the customer picture and severity of every incident the batch touched
         for incident_id in sorted(touched):
             fingerprints = uow.alerts.firing_fingerprints(incident_id)
-            self.lifecycle.refresh(uow, incident_id, self.correlation.picture(fingerprints))
-        # 5. playbooks: plan the notifications, durable with the change that calls for them
+            picture = self.correlation.picture(fingerprints)
+            if self.lifecycle.refresh(uow, incident_id, picture):
+                touched.news.add(incident_id)
+        # 5. playbooks: plan the notifications, durable with the change that calls for
+        # them; an incident that only gained alerts waits a moment (``replan``)
         if self.comms is not None:
-            self.comms.plan(uow, touched)
+            self.comms.plan(uow, self.replans.due(touched, urgent=touched.news))
+
+    def replan_waiting(self) -> None:
+        """Plan the incidents whose replanning was put off, once they are due."""
+        if self.comms is None or not self.replans.waiting():
+            return
+        with self.store.unit_of_work() as uow:
+            due = self.replans.due((), urgent=())
+            if due:
+                self.comms.plan(uow, due)
+                uow.commit()
 
     def resolve_quiet(self, *, now: datetime) -> list[int]:
         """Resolve incidents that stayed quiet long enough."""
@@ -251,6 +270,19 @@ class Pipeline:
                 uow.commit()
         except Exception:
             log.exception("could not record the failure of batch %s", batch_id)
+
+
+class Touched(set[int]):
+    """Incidents a batch touched; ``news`` are those whose change people are told about."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.news: set[int] = set()
+
+    def update_from(self, other: Touched) -> None:
+        """Add another batch's touched incidents and news."""
+        self.update(other)
+        self.news.update(other.news)
 
 
 def _groups(pending: list[tuple[int, int]], *, max_alerts: int) -> list[list[int]]:
