@@ -79,6 +79,8 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         ),
     )
     install_error_handlers(app)
+    app.add_middleware(ETags)
+    # outermost: the status hot path answers before anything else runs
     app.add_middleware(
         FastStatus,
         cache=app.state.status_cache,
@@ -87,7 +89,6 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         require_auth=runtime.settings.require_auth,
         counts=runtime.settings.public_show_counts,
     )
-    app.add_middleware(ETags)  # outermost: the fast path's answers get validators too
     app.include_router(routes_health.router)
     app.include_router(routes_ingest.router)
     app.include_router(routes_incidents.router)

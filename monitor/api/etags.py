@@ -6,20 +6,22 @@ is right by construction (no modification time to keep in step with the
 data, which several resources do not have: an incident's timeline, its
 playbook steps and its estimates change apart), so every ``GET`` answered
 200 gets one, and a matching ``If-None-Match`` gets 304 without the body.
-Where a true modification time exists (``/api/v1/status``), the route also
-sets ``Last-Modified`` and an ``If-Modified-Since`` at or after it gets 304.
-Answers that carry their own ETag are left alone; ``/metrics`` is never held
+An answer that carries ``Last-Modified`` also gets 304 for an
+``If-Modified-Since`` at or after it. ``/api/v1/status`` answers conditional
+GETs itself (``status_answer``, the hot path); ``/metrics`` is never held
 (its values are read, not cached).
 """
 
 from __future__ import annotations
 
 import hashlib
-from email.utils import parsedate_to_datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SKIP = frozenset({"/metrics"})
+from monitor.api.conditional import not_modified
+
+SKIP = frozenset({"/metrics", "/api/v1/status"})
+"""Never held (``/metrics``), or answering conditional GETs themselves (``/api/v1/status``)."""
 _KEPT_ON_304 = (b"etag", b"cache-control", b"vary", b"last-modified", b"expires")
 
 
@@ -65,7 +67,14 @@ async def _finish(scope: Scope, start: Message, body: bytes, send: Send) -> None
             # answers differ by token: caches may keep them but must ask again first
             headers.append((b"cache-control", b"private, no-cache"))
             headers.append((b"vary", b"Authorization"))
-    if _not_modified(dict(scope["headers"]), {k.lower(): v for k, v in headers}):
+    request = dict(scope["headers"])
+    answer = {k.lower(): v for k, v in headers}
+    if not_modified(
+        if_none_match=request.get(b"if-none-match"),
+        if_modified_since=request.get(b"if-modified-since"),
+        etag=answer.get(b"etag"),
+        last_modified=answer.get(b"last-modified"),
+    ):
         kept = [(k, v) for k, v in headers if k.lower() in _KEPT_ON_304]
         await send({"type": "http.response.start", "status": 304, "headers": kept})
         await send({"type": "http.response.body", "body": b""})
@@ -78,19 +87,3 @@ async def _send(
 ) -> None:
     await send({**start, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-def _not_modified(request: dict[bytes, bytes], answer: dict[bytes, bytes]) -> bool:
-    """RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
-    tags = request.get(b"if-none-match")
-    if tags is not None:
-        etag = answer.get(b"etag", b"")
-        offered = {t.strip().removeprefix(b"W/") for t in tags.split(b",")}
-        return b"*" in offered or etag.removeprefix(b"W/") in offered
-    since, modified = request.get(b"if-modified-since"), answer.get(b"last-modified")
-    if since is None or modified is None:
-        return False
-    try:
-        return parsedate_to_datetime(modified.decode()) <= parsedate_to_datetime(since.decode())
-    except (TypeError, ValueError):
-        return False  # an unreadable date is ignored, as the RFC says

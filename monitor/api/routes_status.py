@@ -52,6 +52,7 @@ async def status(
         internal=who.allows("status:read") and view != "public",
         counts=rt.settings.public_show_counts,
         if_none_match=request.headers.get("if-none-match"),
+        if_modified_since=request.headers.get("if-modified-since"),
         rendered=request.app.state.status_bodies,
     )
     return Response(answer.body, status_code=answer.status_code, headers=answer.headers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.api.conditional import not_modified
 from monitor.api.status_schemas import StatusRead
 from monitor.services.status import StatusSnapshot
 
@@ -30,6 +31,7 @@ def status_answer(
     internal: bool,
     counts: bool,
     if_none_match: str | None,
+    if_modified_since: str | None = None,
     rendered: dict[tuple[str, bool], bytes],
 ) -> StatusAnswer:
     """The answer for a snapshot and view; ``rendered`` caches bodies across requests."""
@@ -41,7 +43,14 @@ def status_answer(
     }
     if snap.last_change is not None:
         headers["Last-Modified"] = snap.last_change.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    if if_none_match == etag:
+    if not_modified(
+        if_none_match=if_none_match.encode("latin-1") if if_none_match is not None else None,
+        if_modified_since=(
+            if_modified_since.encode("latin-1") if if_modified_since is not None else None
+        ),
+        etag=etag.encode(),
+        last_modified=headers["Last-Modified"].encode() if "Last-Modified" in headers else None,
+    ):
         return StatusAnswer(304, headers, b"")
     headers["Content-Type"] = "application/json"
     return StatusAnswer(200, headers, _body(snap, internal, counts, rendered))

@@ -64,12 +64,13 @@ class FastStatus:
         who = self._principal(headers.get(b"authorization"))
         if who is None:
             return False
-        tag = headers.get(b"if-none-match")
+        tag, since = headers.get(b"if-none-match"), headers.get(b"if-modified-since")
         answer = status_answer(
             snap,
             internal=who.allows("status:read") and view != "public",
             counts=self._counts,
             if_none_match=tag.decode("latin-1") if tag is not None else None,
+            if_modified_since=since.decode("latin-1") if since is not None else None,
             rendered=self._rendered,
         )
         raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in answer.headers.items()]

@@ -65,6 +65,9 @@ def test_a_fresh_snapshot_is_served_without_the_route_and_with_the_same_answer(
     again = fast.get("/api/v1/status", headers={"if-none-match": direct.headers["etag"]})
     assert again.status_code == 304
     assert again.content == b""
+    if "last-modified" in direct.headers:
+        since = {"if-modified-since": direct.headers["last-modified"]}
+        assert fast.get("/api/v1/status", headers=since).status_code == 304
 
 
 def test_a_token_the_cache_knows_gets_the_internal_view_and_a_new_one_goes_to_the_route(
