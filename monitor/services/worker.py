@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -32,6 +33,10 @@ class ReportWriter(Protocol):
     """
 
     def __call__(self, *, now: datetime) -> int: ...
+
+
+MIN_PASS_SECONDS = 0.05
+"""Shortest time between the starts of two passes that processed something."""
 
 
 class Worker:
@@ -122,8 +127,13 @@ class Worker:
                     if self._dispatcher is not None:
                         self._dispatcher.recover()
                     rebuilt = True
+                started = time.monotonic()
                 done = self.run_once()
                 self.last_error = None
+                if done:
+                    # Deliveries of a storm arrive a few milliseconds apart: gather
+                    # them for the next pass rather than run one pass per delivery.
+                    self._stop.wait(max(0.0, started + MIN_PASS_SECONDS - time.monotonic()))
             except StoreUnavailableError as exc:
                 self.last_error = str(exc)
                 log.warning("store unavailable, worker will retry: %s", exc)
