@@ -290,6 +290,8 @@ class Row:
     target: str = ""
     met: bool | None = None
     higher_is_better: bool = True
+    check: bool = True
+    """Whether ``bench/run --check`` bounds this row's ratio (False: the ratio only informs)."""
 
     @property
     def ratio(self) -> float | None:
