@@ -177,10 +177,7 @@ class IncidentRepository:
         data: Mapping[str, Any] | None = None,
     ) -> int:
         """Append one entry to an incident's timeline; returns its id."""
-        row = self._event_row(
-            incident_id, at=at, kind=kind, source=source, summary=summary, data=data
-        )
-        self._session.add(row)
+        row = self._append(incident_id, at, kind, source, summary, data)
         self._session.flush()
         return row.id
 
@@ -199,23 +196,18 @@ class IncidentRepository:
         A storm appends one event per alert; flushing each alone cost more than
         the alert's other statements together.
         """
-        self._session.add(
-            self._event_row(
-                incident_id, at=at, kind=kind, source=source, summary=summary, data=data
-            )
-        )
+        self._append(incident_id, at, kind, source, summary, data)
 
-    @staticmethod
-    def _event_row(
+    def _append(
+        self,
         incident_id: int,
-        *,
         at: datetime,
         kind: EventKind,
         source: str,
         summary: str,
         data: Mapping[str, Any] | None,
     ) -> IncidentEventRow:
-        return IncidentEventRow(
+        row = IncidentEventRow(
             incident_id=incident_id,
             at=at,
             kind=kind.value,
@@ -223,6 +215,8 @@ class IncidentRepository:
             summary=summary,
             data=dict(data or {}),
         )
+        self._session.add(row)
+        return row
 
     def timeline(self, incident_id: int, *, with_merged: bool = False) -> list[IncidentEvent]:
         """An incident's timeline in the order things happened.

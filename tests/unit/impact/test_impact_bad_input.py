@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner
@@ -12,7 +13,7 @@ from monitor.catalog import load_catalog
 from monitor.cli import app
 from monitor.domain import EstimatorSpec, Touchpoint
 from monitor.impact import QueryError, Sources, Window, estimate_touchpoint
-from monitor.sources import PrometheusMetrics, SqlOperationalData
+from monitor.sources import SqlOperationalData
 from tests.conftest import EXAMPLE_CATALOG
 from tests.support.impact_world import SmallWorld
 
@@ -24,25 +25,7 @@ BY_CHANNEL = (
 
 
 def _only(touchpoint: str, *specs: EstimatorSpec) -> Touchpoint:
-    base = CATALOG.touchpoints[touchpoint]
-    return Touchpoint(
-        id=base.id,
-        name=base.name,
-        journey=base.journey,
-        segments=base.segments,
-        team=base.team,
-        slack_channel=base.slack_channel,
-        depends_on=base.depends_on,
-        estimators=specs,
-    )
-
-
-@pytest.fixture
-def sources(world: SmallWorld) -> Sources:
-    return Sources(
-        metrics=PrometheusMetrics(world.prometheus_url, timeout_seconds=10),
-        operational=SqlOperationalData.from_url(world.opdb_url),
-    )
+    return replace(CATALOG.touchpoints[touchpoint], estimators=specs)
 
 
 def test_several_rows_where_one_count_was_expected_are_reported_and_the_counters_used(

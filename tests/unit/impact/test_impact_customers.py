@@ -9,7 +9,7 @@ The small simulated world checks the same against known truth.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +19,6 @@ from monitor.domain import EstimatorSpec, Touchpoint
 from monitor.impact import RangeSeries, Sources, Window, estimate_touchpoint
 from monitor.impact.customers import Hints
 from monitor.impact.traffic import estimate_traffic
-from monitor.sources import PrometheusMetrics, SqlOperationalData
 from tests.conftest import EXAMPLE_CATALOG
 from tests.support.impact_world import SmallWorld
 
@@ -157,17 +156,7 @@ def test_failures_query_silent_now_but_answering_in_past_weeks_means_no_failures
 
 
 def _only(touchpoint: str, *specs: EstimatorSpec) -> Touchpoint:
-    base = CATALOG.touchpoints[touchpoint]
-    return Touchpoint(
-        id=base.id,
-        name=base.name,
-        journey=base.journey,
-        segments=base.segments,
-        team=base.team,
-        slack_channel=base.slack_channel,
-        depends_on=base.depends_on,
-        estimators=specs,
-    )
+    return replace(CATALOG.touchpoints[touchpoint], estimators=specs)
 
 
 def test_silent_failures_without_history_fall_back_to_the_topology_share() -> None:
@@ -190,14 +179,6 @@ def test_silent_failures_without_history_fall_back_to_the_topology_share() -> No
     assert [m.split(":")[0] for m in impact.estimate.methods] == ["topology_share"]
     assert any(FAILURES in q and "not counted" in q for q in impact.estimate.quality)
     assert any("not listed for this touchpoint" in q for q in impact.estimate.quality)
-
-
-@pytest.fixture
-def sources(world: SmallWorld) -> Sources:
-    return Sources(
-        metrics=PrometheusMetrics(world.prometheus_url, timeout_seconds=10),
-        operational=SqlOperationalData.from_url(world.opdb_url),
-    )
 
 
 def test_a_touchpoint_without_customers_series_still_brackets_the_truth(

@@ -6,6 +6,7 @@ over the simulated series), records from the world's operational database.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -19,14 +20,6 @@ from tests.conftest import EXAMPLE_CATALOG
 from tests.support.impact_world import SmallWorld
 
 CATALOG = load_catalog(EXAMPLE_CATALOG)
-
-
-@pytest.fixture
-def sources(world: SmallWorld) -> Sources:
-    return Sources(
-        metrics=PrometheusMetrics(world.prometheus_url, timeout_seconds=10),
-        operational=SqlOperationalData.from_url(world.opdb_url),
-    )
 
 
 def test_card_outage_estimate_brackets_the_true_affected_customers(
@@ -91,17 +84,7 @@ def test_live_estimate_reports_so_far_and_projection(world: SmallWorld, sources:
 
 
 def _only(touchpoint: str, *specs: EstimatorSpec) -> Touchpoint:
-    base = CATALOG.touchpoints[touchpoint]
-    return Touchpoint(
-        id=base.id,
-        name=base.name,
-        journey=base.journey,
-        segments=base.segments,
-        team=base.team,
-        slack_channel=base.slack_channel,
-        depends_on=base.depends_on,
-        estimators=specs,
-    )
+    return replace(CATALOG.touchpoints[touchpoint], estimators=specs)
 
 
 TOPOLOGY = EstimatorSpec(
