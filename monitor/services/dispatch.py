@@ -28,11 +28,11 @@ from monitor.catalog import Catalog
 from monitor.domain import EventKind, IntentAction
 from monitor.notify.base import Delivery, Message, MessageKind
 from monitor.notify.blocks import digest, draft_blocks, head_blocks, head_text
-from monitor.notify.export import QUERY_ROLE, export_customer_ids
 from monitor.notify.stages import Deliverer
 from monitor.playbooks import template_context
 from monitor.services.comms import Comms
 from monitor.services.holdback import SLACK_ACTIONS, Holdback
+from monitor.services.local_steps import export_step, publish_step
 from monitor.services.report_step import ReportWriter, run_report_step
 from monitor.store import Store, UnitOfWork
 from monitor.store.repositories.outbox import OutboxItem, OutboxStatus, SlackThread
@@ -162,10 +162,18 @@ class Dispatcher:
             self._fire_timer(item)
             return None
         if item.action is IntentAction.EXPORT_CUSTOMER_IDS:
-            self._export(item)
+            export_step(
+                self._store,
+                item,
+                catalog=self._catalog,
+                directory=self._export_dir,
+                database_url=self._opdb_url,
+                clock=self._clock,
+                event=self._event,
+            )
             return None
         if item.action is IntentAction.STATUS_PAGE:
-            self._publish(item)
+            publish_step(self._store, item, now=self._clock(), event=self._event)
             return None
         if item.action is IntentAction.REPORT:
             run_report_step(
@@ -331,83 +339,6 @@ class Dispatcher:
             if result.intents:
                 kind = str(item.payload.get("kind"))
                 self._event(uow, item, f"{kind} fired: {len(result.intents)} planned", {})
-            uow.commit()
-
-    def _publish(self, item: OutboxItem) -> None:
-        """Publish the step's text on this monitor's own status page, in the row's transaction.
-
-        The update event and the row's "sent" are committed together, so a
-        retried row can never publish the same update twice.
-        """
-        payload = item.payload
-        text = str(payload.get("text", ""))
-        now = self._clock()
-        with self._store.unit_of_work() as uow:
-            if uow.incidents.get(item.incident_id).merged_into is not None:
-                uow.outbox.finish(item.id, status=OutboxStatus.SKIPPED, at=now, result={})
-                uow.commit()
-                return
-            event_id = uow.incidents.add_event(
-                item.incident_id,
-                at=now,
-                kind=EventKind.PUBLIC_UPDATE,
-                source=f"playbook:{item.playbook}",
-                summary=text,
-                data={
-                    "en": text,
-                    "fr": str(payload.get("text_fr", "")),
-                    "touchpoint": payload.get("touchpoint"),
-                    "state": payload.get("state"),
-                    "pinned": bool(payload.get("pinned")),
-                },
-            )
-            ref = {"event_id": event_id, "touchpoint": payload.get("touchpoint")}
-            uow.outbox.finish(item.id, status=OutboxStatus.SENT, at=now, result=ref)
-            self._event(uow, item, "published on the status page", ref)
-            uow.commit()
-
-    def _export(self, item: OutboxItem) -> None:
-        payload = item.payload
-        touchpoints = [str(t) for t in payload.get("touchpoints") or []]
-        queries = {
-            t: spec.queries[QUERY_ROLE]
-            for t in touchpoints
-            if t in self._catalog.touchpoints
-            for spec in self._catalog.touchpoints[t].estimators
-            if QUERY_ROLE in spec.queries
-        }
-        result = export_customer_ids(
-            key=item.key,
-            directory=self._export_dir,
-            database_url=self._opdb_url,
-            queries=queries,
-            touchpoints=touchpoints,
-            start=datetime.fromisoformat(str(payload["start"])),
-            end=datetime.fromisoformat(str(payload["end"])),
-        )
-        with self._store.unit_of_work() as uow:
-            if result.retryable and item.attempts < 5:
-                uow.outbox.reschedule(
-                    item.id,
-                    due_at=self._clock() + timedelta(minutes=item.attempts),
-                    error=result.note,
-                )
-            else:
-                ref = {"path": str(result.path) if result.path else None, "count": result.count}
-                uow.outbox.finish(item.id, status=OutboxStatus.SENT, at=self._clock(), result=ref)
-                self._event(uow, item, result.note, ref)
-                uow.audit.record(
-                    at=self._clock(),
-                    actor=f"playbook:{item.playbook}",
-                    action="customer_ids.exported",
-                    target=f"incident:{item.incident_id}",
-                    details={
-                        "key": item.key,
-                        "touchpoints": touchpoints,
-                        "approved_by": item.approved_by,
-                        **ref,
-                    },
-                )
             uow.commit()
 
     def _event(

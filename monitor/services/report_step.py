@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from monitor.domain import EventKind, IncidentEvent
 from monitor.store import Store, UnitOfWork
@@ -37,7 +37,8 @@ class ReportWriter(Protocol):
     def __call__(self, uow: UnitOfWork, *, incident_id: int, now: datetime) -> StoredReport: ...
 
 
-StepEvent = Callable[[UnitOfWork, OutboxItem, str, dict[str, object]], None]
+StepEvent = Callable[[UnitOfWork, OutboxItem, str, dict[str, Any]], None]
+"""Records a step's outcome on the incident's timeline (the dispatcher's ``_event``)."""
 
 
 def run_report_step(
