@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -190,20 +191,9 @@ def parse_optional_time(
     """Like :func:`parse_time`, but Go's zero time ``0001-01-01T00:00:00Z`` means unset."""
     if text == _GO_ZERO_TIME:
         return None  # every firing alert of Alertmanager carries it
-    match = _RFC3339_RE.fullmatch(text)
-    if match is None:
+    value = _rfc3339(text)
+    if value is None:
         raise ItemRejectedError(f"{where}: not a RFC 3339 time")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    micros = int((fraction or "0").ljust(6, "0")[:6])
-    tz = UTC if zone in ("Z", "z") else _offset(zone)
-    if tz is None:
-        raise ItemRejectedError(f"{where}: not a RFC 3339 time")
-    try:
-        value = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tz
-        ).astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ItemRejectedError(f"{where}: not a RFC 3339 time") from None
     if value == _ZERO_TIME:
         return None
     if value < limits.min_time:
@@ -211,6 +201,29 @@ def parse_optional_time(
     if value > now + limits.future_skew:
         raise ItemRejectedError(f"{where}: more than {_human(limits.future_skew)} in the future")
     return value
+
+
+@lru_cache(maxsize=4096)
+def _rfc3339(text: str) -> datetime | None:
+    """The UTC time ``text`` says, None when it is no RFC 3339 time.
+
+    Remembered: the alerts of one rule evaluation, delivered together and
+    again at every repeat, carry the same ``startsAt``.
+    """
+    match = _RFC3339_RE.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micros = int((fraction or "0").ljust(6, "0")[:6])
+    tz = UTC if zone in ("Z", "z") else _offset(zone)
+    if tz is None:
+        return None
+    try:
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tz
+        ).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def check_labels(
@@ -231,6 +244,8 @@ _GOOD_NAMES_KEPT = 4096
 
 def check_names_and_values(pairs: Mapping[str, str], *, where: str, max_value: int) -> None:
     """Reject names that are not label names and values longer than ``max_value``."""
+    if _GOOD_NAMES.issuperset(pairs) and max(map(len, pairs.values()), default=0) <= max_value:
+        return  # the usual case, decided without a Python loop
     for name, value in pairs.items():
         if name not in _GOOD_NAMES:
             if LABEL_NAME_RE.fullmatch(name) is None:
