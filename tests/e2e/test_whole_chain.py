@@ -388,8 +388,11 @@ def test_a_component_outage_goes_from_metrics_to_slack_status_estimate_and_repor
     assert failed["low"] <= in_window <= failed["high"]
     # The window starts a minute into the fault (for: 1m): the estimate may miss customers
     # hurt only then, never count more than the fault hurt.
-    assert 0 < card_estimate["low"] <= whole
-    assert card_estimate["low"] <= card_estimate["estimate"] <= card_estimate["high"]
+    # The lower bound may be 0 when the operational records of the window show no failed
+    # customer yet (they lag the counters); the estimate itself must not be.
+    assert 0 <= card_estimate["low"] <= whole
+    assert 0 < card_estimate["estimate"] <= card_estimate["high"]
+    assert card_estimate["low"] <= card_estimate["estimate"]
 
     # Slack: the close-out message in the thread, and the on_resolve fee-waiver webhook.
     def closed_out() -> list[tuple[str, str, str, str]] | None:
