@@ -61,7 +61,8 @@ def run_report_step(
             uow.outbox.finish(item.id, status=OutboxStatus.SKIPPED, at=now, result={"why": why})
             uow.commit()
             return
-        written = _current_report(uow, item.incident_id)
+        final = _final_estimate(uow, item.incident_id)
+        written = _current_report(uow, item.incident_id, final)
         if written is not None:
             # another playbook's report step (or the safety net) wrote it already
             result = {"report_id": written, "why": "already written from the final estimate"}
@@ -70,7 +71,7 @@ def run_report_step(
             return
         wait = timedelta(minutes=int(str(item.payload.get("wait_for_final_minutes", 15))))
         resolved = incident.resolved_at or now
-        if _final_estimate(uow, item.incident_id) is None and now < resolved + wait:
+        if final is None and now < resolved + wait:
             uow.outbox.hold(item.id, due_at=min(now + RECHECK, resolved + wait))
             uow.commit()
             return
@@ -92,9 +93,10 @@ def _final_estimate(uow: UnitOfWork, incident_id: int) -> IncidentEvent | None:
     return estimate if estimate is not None and estimate.data.get("final") else None
 
 
-def _current_report(uow: UnitOfWork, incident_id: int) -> int | None:
-    """The id of a final report at least as new as the final estimate, if one exists."""
-    estimate = _final_estimate(uow, incident_id)
+def _current_report(
+    uow: UnitOfWork, incident_id: int, estimate: IncidentEvent | None
+) -> int | None:
+    """The id of a final report at least as new as the final ``estimate``, if one exists."""
     report = uow.reports.latest_of_kind([incident_id], kind=EventKind.REPORT_WRITTEN).get(
         incident_id
     )
