@@ -11,7 +11,8 @@ Domain code raises these; only ``api/`` turns them into HTTP answers and only
     │   └── PayloadTooLargeError         the body exceeds the configured limit (→ 413)
     ├── NotFoundError                    an id that does not exist (→ 404)
     ├── ConflictError                    a change that contradicts the current state (→ 409)
-    └── StoreUnavailableError            the database cannot be reached or written (→ 503)
+    ├── StoreUnavailableError            the database cannot be reached or written (→ 503)
+    └── InboxReadError                   an accepted batch's alerts cannot be read back (→ parked)
 """
 
 from __future__ import annotations
@@ -73,3 +74,7 @@ class ConflictError(MonitorError):
 
 class StoreUnavailableError(MonitorError):
     """The database cannot be reached or written; callers should retry later."""
+
+
+class InboxReadError(MonitorError):
+    """An accepted batch's alerts cannot be read back; it is retried, then parked with this."""

@@ -20,7 +20,7 @@ from monitor.api.ratelimit import RATE_LIMITED, limit_ingest
 from monitor.api.schemas import IngestRejectedItem, IngestResult
 from monitor.bootstrap import Runtime
 from monitor.errors import InputError, PayloadTooLargeError
-from monitor.ingest.alertmanager import parse_alertmanager
+from monitor.ingest.alertmanager import Screened, parse_alertmanager, screen_alertmanager
 from monitor.ingest.events import events_json_schema, parse_events
 from monitor.ingest.limits import IngestLimits
 from monitor.ingest.validation import ParsedBatch
@@ -29,6 +29,7 @@ from monitor.services.accept import Delivery, RejectedAlert, reject_delivery
 router = APIRouter(prefix="/api/v1/ingest", dependencies=[Depends(require("ingest"))])
 
 Parser = Callable[..., ParsedBatch]
+Screen = Callable[..., Screened | None]
 
 
 @router.post(
@@ -39,7 +40,9 @@ Parser = Callable[..., ParsedBatch]
 )
 async def ingest_alertmanager(request: Request, rt: RuntimeDep) -> JSONResponse:
     """Alertmanager's webhook (payload version 4)."""
-    return await _ingest(request, rt, source="alertmanager", parser=parse_alertmanager)
+    return await _ingest(
+        request, rt, source="alertmanager", parser=parse_alertmanager, screen=screen_alertmanager
+    )
 
 
 @router.post(
@@ -59,7 +62,9 @@ def events_schema() -> dict[str, Any]:
     return events_json_schema(IngestLimits())
 
 
-async def _ingest(request: Request, rt: Runtime, *, source: str, parser: Parser) -> JSONResponse:
+async def _ingest(
+    request: Request, rt: Runtime, *, source: str, parser: Parser, screen: Screen | None = None
+) -> JSONResponse:
     received = rt.clock()
     endpoint = request.url.path
     try:
@@ -69,6 +74,20 @@ async def _ingest(request: Request, rt: Runtime, *, source: str, parser: Parser)
         rid = await _keep(rt, endpoint, str(exc), Body(b"", size, None), received)
         rt.telemetry.deliveries.labels(source, "too_large").inc()
         return error_response(413, "payload_too_large", str(exc), rejected_payload_id=rid)
+    screened = screen(body.data, now=received, limits=IngestLimits()) if screen else None
+    if screened is not None:
+        # every alert good: stored as it came, parsed by the worker with the same time
+        delivery = Delivery(
+            source,
+            body.data,
+            (),
+            (),
+            received,
+            endpoint,
+            dataclasses.asdict(screened.meta),
+            alerts_in_body=screened.count,
+        )
+        return await _commit(rt, source, delivery)
     try:
         parsed = parser(body.data, now=received, limits=IngestLimits())
     except InputError as exc:
@@ -88,12 +107,16 @@ async def _ingest(request: Request, rt: Runtime, *, source: str, parser: Parser)
     delivery = Delivery(
         source, body.data, parsed.alerts, rejected, received, endpoint, _meta(parsed)
     )
+    return await _commit(rt, source, delivery)
+
+
+async def _commit(rt: Runtime, source: str, delivery: Delivery) -> JSONResponse:
     # Committed with whatever other deliveries are waiting: one transaction for all.
     accepted = await asyncio.wrap_future(rt.committer.submit(delivery))
     rt.worker.wake()
     rt.telemetry.deliveries.labels(source, "accepted").inc()
     rt.telemetry.alerts_accepted.labels(source).inc(accepted.accepted)
-    rt.telemetry.alerts_rejected.labels(source).inc(len(rejected))
+    rt.telemetry.alerts_rejected.labels(source).inc(len(delivery.rejected))
     result = IngestResult(
         batch_id=accepted.batch_id,
         accepted=accepted.accepted,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -34,6 +34,8 @@ _ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 _MAX_ERRORS_PER_ITEM = 3
 _MAX_KEY_IN_MESSAGE = 40
+
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,17 @@ def load_json_object(body: bytes, *, what: str) -> dict[str, Any]:
         raise InputError(f"{what}: not valid JSON ({_short(str(exc), 120)})") from None
     if not isinstance(document, dict):
         raise InputError(f"{what}: expected a JSON object, got {json_type(document)}")
-    if json.detect_encoding(body).startswith("utf-8") and not _ESCAPED_SURROGATE.search(body):
+    if is_plain_json(body):
         # Valid UTF-8 cannot hold a surrogate: only a \uD800-style escape brings one in,
         # and the walk over every string costs a storm more than the parse itself.
         return document
     cleaned: dict[str, Any] = _without_lone_surrogates(document)
     return cleaned
+
+
+def is_plain_json(body: bytes) -> bool:
+    """True when ``body`` is UTF-8 without an escaped surrogate: text needing no repair."""
+    return json.detect_encoding(body) == "utf-8" and not _ESCAPED_SURROGATE.search(body)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -272,7 +279,7 @@ def validation_rejection(prefix: str, error: ValidationError) -> ItemRejectedErr
 
 
 def collect(
-    items: Sequence[object], *, key: str, convert: Callable[[object, str], Alert], meta: BatchMeta
+    items: Sequence[Item], *, key: str, convert: Callable[[Item, str], Alert], meta: BatchMeta
 ) -> ParsedBatch:
     """Convert every item with ``convert(item, location)``, keeping rejections apart."""
     alerts: list[Alert] = []

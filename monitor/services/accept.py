@@ -49,6 +49,13 @@ class Delivery:
     received_at: datetime
     endpoint: str
     meta: dict[str, Any] | None = None
+    alerts_in_body: int | None = None
+    """Set when the alerts were only screened: this many, parsed from the body by the worker."""
+
+    @property
+    def accepted(self) -> int:
+        """How many alerts the sender is told were accepted."""
+        return len(self.alerts) if self.alerts_in_body is None else self.alerts_in_body
 
 
 def accept_delivery(
@@ -73,7 +80,15 @@ def accept_deliveries(store: Store, deliveries: Sequence[Delivery]) -> list[Acce
     with store.unit_of_work() as uow:
         batch_ids = uow.inbox.add_batches(
             [
-                NewBatch(d.source, d.body, d.alerts, d.received_at, d.meta, len(d.rejected))
+                NewBatch(
+                    d.source,
+                    d.body,
+                    d.alerts,
+                    d.received_at,
+                    d.meta,
+                    len(d.rejected),
+                    alerts_in_payload=d.alerts_in_body,
+                )
                 for d in deliveries
             ]
         )
@@ -90,7 +105,7 @@ def accept_deliveries(store: Store, deliveries: Sequence[Delivery]) -> list[Acce
                     received_at=d.received_at,
                     keep_bytes=REJECTED_KEEP_BYTES,
                 )
-            results.append(Accepted(batch_id, len(d.alerts), tuple(d.rejected), rejected_id))
+            results.append(Accepted(batch_id, d.accepted, tuple(d.rejected), rejected_id))
         uow.commit()
     return results
 

@@ -18,6 +18,7 @@ from monitor.catalog import Catalog
 from monitor.domain import TouchpointState
 from monitor.services.comms import Comms
 from monitor.services.correlation import LiveCorrelation
+from monitor.services.inbox_alerts import with_alerts
 from monitor.services.lifecycle import Lifecycle
 from monitor.services.replan import Replans
 from monitor.settings import Settings
@@ -180,7 +181,7 @@ class Pipeline:
         touched = Touched()
         if active is None:
             active = self.joinable(uow)
-        for alert in batch.alerts:
+        for alert in with_alerts(batch).alerts:
             # 1. deduplicate: fingerprint + startsAt, resolved is final
             since = self.lifecycle.flap_since(alert)
             recorded = uow.alerts.record(alert, received_at=batch.received_at, since=since)

@@ -47,9 +47,10 @@ class Base(DeclarativeBase):
 class InboxBatch(Base):
     """One accepted delivery (webhook call, poll, event post), kept until processed.
 
-    The raw body and its normalised alerts are written in one row, in one
-    transaction, before the sender is answered, which is what lets the monitor
-    promise no loss at the speed of a single insert.
+    The raw body (and, unless every alert of it passed the accept path's
+    screen, its normalised alerts) is written in one row, in one transaction,
+    before the sender is answered, which is what lets the monitor promise no
+    loss at the speed of a single insert.
     """
 
     __tablename__ = "inbox_batches"
@@ -65,7 +66,8 @@ class InboxBatch(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(SafeText, nullable=True)
     alerts_json: Mapped[str | None] = mapped_column(Text, nullable=True)
-    """The normalised alerts as JSON text (``monitor.store.inbox_codec``)."""
+    """The normalised alerts as JSON text (``monitor.store.inbox_codec``); NULL when the
+    worker is to parse ``alert_count`` alerts from ``payload`` (``services.inbox_alerts``)."""
 
     __table_args__ = (Index("ix_inbox_batches_pending", "processed_at", "id"),)
 

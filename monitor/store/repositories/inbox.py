@@ -25,6 +25,8 @@ class NewBatch:
     received_at: datetime
     meta: dict[str, Any] | None = None
     rejected_count: int = 0
+    alerts_in_payload: int | None = None
+    """Set instead of ``alerts`` when the worker is to parse this many alerts from the payload."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class PendingBatch:
     received_at: datetime
     alerts: tuple[Alert, ...]
     attempts: int
+    payload: bytes | None = None
+    """The body whose alerts are still to be parsed (then ``alerts`` is empty), else None."""
+    alert_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,10 +93,15 @@ class InboxRepository:
                     "source": b.source,
                     "payload": b.payload,
                     "meta": b.meta or {},
-                    "alert_count": len(b.alerts),
+                    "alert_count": len(b.alerts)
+                    if b.alerts_in_payload is None
+                    else b.alerts_in_payload,
                     "rejected_count": b.rejected_count,
                     "attempts": 0,
-                    "alerts_json": encode_alerts(b.alerts),
+                    # NULL: the alerts are the payload's, parsed by the worker
+                    "alerts_json": None
+                    if b.alerts_in_payload is not None
+                    else encode_alerts(b.alerts),
                 }
                 for b in batches
             ],
@@ -140,6 +150,8 @@ class InboxRepository:
                 received_at=b.received_at,
                 alerts=decode_alerts(b.alerts_json),
                 attempts=b.attempts,
+                payload=b.payload if b.alerts_json is None and b.alert_count else None,
+                alert_count=b.alert_count,
             )
             for b in self._session.scalars(stmt)
         ]

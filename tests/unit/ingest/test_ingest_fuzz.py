@@ -10,11 +10,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import InputError
 from monitor.ingest import IngestLimits, parse_alertmanager, parse_events
+from monitor.ingest.alertmanager import parse_item_by_item, screen_alertmanager
 from tests.support.fuzz_counts import tried
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -133,3 +135,48 @@ event_like = st.fixed_dictionaries(
 def test_event_payloads_parse_or_reject_item_by_item(events):
     tried()
     check(json.dumps({"events": events}).encode(), parser=parse_events, key="events")
+
+
+DEFAULTS = IngestLimits()
+# Around the default limits too: the one-call validation must refuse what the checks refuse.
+long_values = st.sampled_from(
+    ["v" * DEFAULTS.max_label_value, "v" * (DEFAULTS.max_label_value + 1)]
+)
+many_labels = st.just({f"l{i}": "x" for i in range(DEFAULTS.max_labels + 1)})
+storm_alert = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(["firing", "resolved"]) | scalars,
+        "labels": valid_labels | label_maps | many_labels,
+        "startsAt": good_times | times,
+    },
+    optional={
+        "annotations": label_maps | st.dictionaries(valid_names, long_values, max_size=2),
+        "endsAt": good_times | times,
+        "generatorURL": st.sampled_from(["http://prometheus/graph", "ftp://x"]) | scalars,
+        "fingerprint": st.sampled_from(["0123456789abcdef", "xyz"]) | scalars,
+    },
+)
+storm_bodies = st.fixed_dictionaries(
+    {"version": st.just("4"), "alerts": st.lists(storm_alert, max_size=4)},
+    optional={"receiver": st.text(max_size=5) | scalars, "truncatedAlerts": st.integers()},
+)
+
+
+@FUZZ
+@given(storm_bodies, st.booleans())
+def test_the_fast_parse_and_the_screen_agree_with_the_item_by_item_parse(document, escape):
+    tried()
+    body = json.dumps(document, ensure_ascii=escape).encode()
+    try:
+        full = parse_item_by_item(body, now=NOW, limits=DEFAULTS)
+    except InputError:
+        with pytest.raises(InputError):
+            parse_alertmanager(body, now=NOW, limits=DEFAULTS)
+        assert screen_alertmanager(body, now=NOW, limits=DEFAULTS) is None
+        return
+    assert parse_alertmanager(body, now=NOW, limits=DEFAULTS) == full
+    screened = screen_alertmanager(body, now=NOW, limits=DEFAULTS)
+    if screened is not None:
+        assert not full.rejected
+        assert screened.count == len(full.alerts)
+        assert screened.meta == full.meta
