@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from monitor.catalog import Catalog
 from monitor.domain import EstimatorSpec, ImpactEstimate, Interval, Touchpoint
 from monitor.impact.customers import Hints
+from monitor.impact.lagging import demote_incomplete, proven_by_counters
 from monitor.impact.operational import estimate_operational
 from monitor.impact.ports import MetricsSource, OperationalData, Window
 from monitor.impact.result import STRENGTH, MethodResult, TouchpointImpact
@@ -197,9 +198,10 @@ def combine(
     for r in results:
         quality.extend(f"{r.method}: {q}" for q in r.quality)
     ranked = _in_customers(ranked, quality)
-    affected, so_far = _affected(ranked, quality)
+    trusted = demote_incomplete(ranked, quality)
+    affected, so_far = _affected(trusted, quality)
     exposed = _pick(ranked, "exposed")
-    failed = _pick(ranked, "failed")
+    failed = _pick(trusted, "failed")
     if affected is None and exposed is not None:
         affected = so_far = exposed
         quality.append("affected customers taken as the exposed customers (an upper bound)")
@@ -267,35 +269,26 @@ def _in_customers(ranked: Sequence[MethodResult], quality: list[str]) -> list[Me
 def _affected(
     ranked: Sequence[MethodResult], quality: list[str]
 ) -> tuple[Quantity | None, Quantity | None]:
-    """The most trusted affected-customers answer, after the methods have informed each other.
+    """The most trusted affected-customers answer, raised to the most any method proves.
 
-    Records that saw fewer failures than the counters did are incomplete:
-    they then only give a lower bound under the counters' answer.
+    Incomplete records were already reduced to their floor
+    (``monitor.impact.lagging``); the recorded customers and the one
+    customer behind failures the counters counted are floors under any
+    method's answer.
     """
-    records = next((r for r in ranked if r.method == "operational_sql"), None)
-    counters = next((r for r in ranked if r.method == TRAFFIC), None)
-    adjusted: list[MethodResult] = []
-    for r in ranked:
-        if r is records and _incomplete(records, counters):
-            quality.append(
-                f"operational_sql: records hold {records.recorded_failures:.0f} failed "
-                "interactions, fewer than counted: used as a lower bound only"
-            )
-            r = replace(r, affected=None, affected_so_far=None)
-        adjusted.append(r)
-    affected = _pick(adjusted, "affected")
-    so_far = _pick(adjusted, "affected_so_far")
-    floors = [r.floor for r in ranked if r.floor is not None]
-    if floors and affected is not None:
-        affected = affected.at_least(max(floors))
-        so_far = (so_far or affected).at_least(max(floors))
+    affected = _pick(ranked, "affected")
+    so_far = _pick(ranked, "affected_so_far") or affected
+    if affected is None or so_far is None:
+        return affected, so_far
+    floor = max((r.floor for r in ranked if r.floor is not None), default=None)
+    proven = proven_by_counters(next((r for r in ranked if r.method == TRAFFIC), None))
+    lowest = min(affected.low, so_far.low)
+    if proven is not None and lowest < proven and (floor is None or floor < proven):
+        quality.append(f"{TRAFFIC}: failed interactions counted: at least one customer affected")
+        floor = proven
+    if floor is not None:
+        affected, so_far = affected.at_least(floor), so_far.at_least(floor)
     return affected, so_far
-
-
-def _incomplete(records: MethodResult, counters: MethodResult | None) -> bool:
-    if counters is None or counters.failed is None or records.recorded_failures is None:
-        return False
-    return records.recorded_failures < counters.failed.low
 
 
 def _pick(ranked: Sequence[MethodResult], name: str) -> Quantity | None:

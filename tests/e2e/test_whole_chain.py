@@ -388,11 +388,16 @@ def test_a_component_outage_goes_from_metrics_to_slack_status_estimate_and_repor
     assert failed["low"] <= in_window <= failed["high"]
     # The window starts a minute into the fault (for: 1m): the estimate may miss customers
     # hurt only then, never count more than the fault hurt.
-    # The lower bound may be 0 when the operational records of the window show no failed
-    # customer yet (they lag the counters); the estimate itself must not be.
-    assert 0 <= card_estimate["low"] <= whole
-    assert 0 < card_estimate["estimate"] <= card_estimate["high"]
-    assert card_estimate["low"] <= card_estimate["estimate"]
+    # Even when the records of the window show no failed customer (card failures never reach
+    # them, and without a past week they cannot count the unrecorded ones), failures the
+    # counters surely counted prove at least one affected customer: the lower bound is then
+    # above 0. (At night a three-minute fault may fail only two or three payments, whose
+    # interval rightly includes 0.)
+    assert card_estimate["low"] <= whole
+    if failed["low"] >= 1:
+        assert card_estimate["low"] > 0
+    assert card_estimate["low"] <= card_estimate["estimate"] <= card_estimate["high"]
+    assert card_estimate["estimate"] > 0
 
     # Slack: the close-out message in the thread, and the on_resolve fee-waiver webhook.
     def closed_out() -> list[tuple[str, str, str, str]] | None:
