@@ -304,7 +304,11 @@ class Lifecycle:
 
     def flap_since(self, alert: Alert) -> datetime:
         """Since when an alert's earlier starts count towards flapping (for ``record``)."""
-        return alert.starts_at - self._flap_window
+        return self.flap_since_time(alert.starts_at)
+
+    def flap_since_time(self, starts_at: datetime) -> datetime:
+        """Since when starts count towards flapping for an occurrence starting at ``starts_at``."""
+        return starts_at - self._flap_window
 
     def _check_flapping(
         self, uow: UnitOfWork, incident_id: int, alert: Alert, *, starts: int

@@ -181,7 +181,11 @@ class Pipeline:
         touched = Touched()
         if active is None:
             active = self.joinable(uow)
-        for alert in with_alerts(batch).alerts:
+        alerts = with_alerts(batch).alerts
+        if alerts:
+            earliest = min(a.starts_at for a in alerts)
+            uow.alerts.prefetch(alerts, since=self.lifecycle.flap_since_time(earliest))
+        for alert in alerts:
             # 1. deduplicate: fingerprint + startsAt, resolved is final
             since = self.lifecycle.flap_since(alert)
             recorded = uow.alerts.record(alert, received_at=batch.received_at, since=since)

@@ -37,6 +37,8 @@ class ReportWriter(Protocol):
 
 MIN_PASS_SECONDS = 0.05
 """Shortest time between the starts of two passes that processed something."""
+HOUSEKEEPING_SECONDS = 1.0
+"""How often the background loop does the work no delivery waits for (see ``run_once``)."""
 
 
 class Worker:
@@ -87,33 +89,44 @@ class Worker:
         """True while the thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
-    def run_once(self) -> int:
-        """Process the inbox, end quiet incidents, deliver due notifications; returns batches."""
+    def run_once(self, *, housekeeping: bool = True) -> int:
+        """Process the inbox and deliver due notifications; returns batches processed.
+
+        With ``housekeeping`` it also ends quiet incidents, watches customer
+        signals, notifies subscribers and writes due reports. None of those
+        waits on a delivery and each costs its own transaction, so during a
+        storm the background loop does them once a second rather than at
+        every pass of a few alerts.
+        """
         now = self._clock()
         done = self._pipeline.process_pending(now=now, limit=self._settings.worker_batch_size)
-        self._pipeline.resolve_quiet(now=self._clock())
-        watch_signals(
-            self._pipeline.store,
-            catalog=self._pipeline.catalog,
-            settings=self._settings,
-            comms=self._pipeline.comms,
-            now=self._clock(),
-        )
+        if housekeeping:
+            self._pipeline.resolve_quiet(now=self._clock())
+            watch_signals(
+                self._pipeline.store,
+                catalog=self._pipeline.catalog,
+                settings=self._settings,
+                comms=self._pipeline.comms,
+                now=self._clock(),
+            )
         if self._dispatcher is not None:
             self._dispatcher.review(now=self._clock())
             self._dispatcher.run_once()
-        notify_subscribers(
-            self._pipeline.store,
-            catalog=self._pipeline.catalog,
-            settings=self._settings,
-            now=self._clock(),
-        )
-        if self.report_writer is not None:
-            self.report_writer(now=self._clock())
+        if housekeeping:
+            # after the dispatcher: what it published this pass reaches subscribers now
+            notify_subscribers(
+                self._pipeline.store,
+                catalog=self._pipeline.catalog,
+                settings=self._settings,
+                now=self._clock(),
+            )
+            if self.report_writer is not None:
+                self.report_writer(now=self._clock())
         return done
 
     def _run(self) -> None:
         rebuilt = False
+        housekept = float("-inf")
         while not self._stop.is_set():
             try:
                 if not self._leader.held():
@@ -128,7 +141,10 @@ class Worker:
                         self._dispatcher.recover()
                     rebuilt = True
                 started = time.monotonic()
-                done = self.run_once()
+                due = started - housekept >= HOUSEKEEPING_SECONDS
+                done = self.run_once(housekeeping=due)
+                if due:
+                    housekept = started
                 self.last_error = None
                 if done:
                     # Deliveries of a storm arrive a few milliseconds apart: gather

@@ -9,7 +9,7 @@ leaves a ghost incident.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -40,6 +40,8 @@ class Recorded:
     """The stored occurrence after a delivery, and what the delivery changed."""
 
     id: int
+    """The occurrence's id; negative for one added in this unit of work and not yet
+    written, which only this unit of work's repository resolves (see ``record``)."""
     outcome: Outcome
     alert: Alert
     incident_id: int | None
@@ -62,11 +64,40 @@ class StoredAlert:
     last_received_at: datetime
 
 
+_IN_CHUNK = 500
+"""Fingerprints per ``IN`` list: well under every database's limit on bound parameters."""
+
+
 class AlertRepository:
     """Reads and writes the ``alerts`` table."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._known: dict[str, tuple[datetime, list[AlertRow]]] = {}
+        """Per fingerprint: since when its occurrences are all loaded, and those occurrences."""
+        self._added: dict[int, AlertRow] = {}
+
+    def prefetch(self, alerts: Sequence[Alert], *, since: datetime) -> None:
+        """Load the occurrences of these alerts' series started since ``since``, in few queries.
+
+        ``record`` then finds them in memory: a query of its own per alert
+        also flushed everything the previous alert changed, one statement
+        at a time, which was most of what a storm cost the worker.
+        """
+        wanted = sorted(
+            f
+            for f in {a.fingerprint for a in alerts}
+            if f not in self._known or self._known[f][0] > since
+        )
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            found: dict[str, list[AlertRow]] = {f: [] for f in chunk}
+            stmt = select(AlertRow).where(
+                AlertRow.fingerprint.in_(chunk), AlertRow.starts_at >= since
+            )
+            for row in self._session.scalars(stmt):
+                found[row.fingerprint].append(row)
+            self._known.update((f, (since, rows)) for f, rows in found.items())
 
     def record(
         self, alert: Alert, *, received_at: datetime, since: datetime | None = None
@@ -77,13 +108,7 @@ class AlertRepository:
         started since then (flap detection), rather than a second query per alert.
         """
         earliest = alert.starts_at if since is None else min(since, alert.starts_at)
-        recent = list(
-            self._session.scalars(
-                select(AlertRow).where(
-                    AlertRow.fingerprint == alert.fingerprint, AlertRow.starts_at >= earliest
-                )
-            )
-        )
+        recent = self._recent(alert.fingerprint, since=earliest)
         row = next((r for r in recent if r.starts_at == alert.starts_at), None)
         starts = len(recent) + (row is None)
         if row is None:
@@ -105,11 +130,17 @@ class AlertRepository:
                 unmapped=False,
                 suppressed=False,
             )
+            # Not flushed here: the batch's new occurrences, their correlation and
+            # incident go to the database together at the next flush, in a few
+            # multi-row statements, instead of an INSERT and an UPDATE per alert.
             self._session.add(row)
-            self._session.flush()
+            key = -(len(self._added) + 1)
+            self._added[key] = row
+            if alert.fingerprint in self._known:
+                self._known[alert.fingerprint][1].append(row)
             fired = alert.status is AlertStatus.FIRING
             outcome = Outcome.FIRED if fired else Outcome.RESOLVED_UNSEEN
-            return Recorded(row.id, outcome, alert_from_row(row), None, starts)
+            return Recorded(key, outcome, alert_from_row(row), None, starts)
         row.deliveries += 1
         row.last_received_at = max(row.last_received_at, received_at)
         if row.status == AlertStatus.FIRING.value and alert.status is AlertStatus.RESOLVED:
@@ -121,6 +152,15 @@ class AlertRepository:
             row.annotations = dict(alert.annotations)
         return Recorded(row.id, Outcome.DUPLICATE, alert_from_row(row), row.incident_id)
 
+    def _recent(self, fingerprint: str, *, since: datetime) -> list[AlertRow]:
+        known = self._known.get(fingerprint)
+        if known is not None and since >= known[0]:
+            return [r for r in known[1] if r.starts_at >= since]
+        stmt = select(AlertRow).where(
+            AlertRow.fingerprint == fingerprint, AlertRow.starts_at >= since
+        )
+        return list(self._session.scalars(stmt))
+
     def set_correlation(
         self,
         alert_id: int,
@@ -131,7 +171,7 @@ class AlertRepository:
         suppressed: bool,
     ) -> None:
         """Remember what the alert was tied to, for the API and the reports."""
-        row = self._session.get_one(AlertRow, alert_id)
+        row = self._row(alert_id)
         row.components = sorted(components)
         row.touchpoints = sorted(touchpoints)
         row.unmapped = unmapped
@@ -139,7 +179,11 @@ class AlertRepository:
 
     def assign(self, alert_id: int, incident_id: int | None) -> None:
         """Attach an occurrence to an incident."""
-        self._session.get_one(AlertRow, alert_id).incident_id = incident_id
+        self._row(alert_id).incident_id = incident_id
+
+    def _row(self, alert_id: int) -> AlertRow:
+        added = self._added.get(alert_id)
+        return added if added is not None else self._session.get_one(AlertRow, alert_id)
 
     def move(self, *, from_incident: int, to_incident: int) -> int:
         """Move every occurrence of one incident to another (merging); returns how many."""

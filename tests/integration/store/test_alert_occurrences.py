@@ -104,3 +104,68 @@ def test_nul_and_lone_surrogates_from_outside_are_stored_as_replacement_characte
     assert stored.labels == {"alertname": "Odd\ufffdName", "note": "bad\ufffdbyte"}
     assert stored.annotations == {"summary": "nul \ufffd inside"}
     assert pending.alerts[0].labels["note"] == "bad\ufffdbyte"
+
+
+def _occurrence(status: AlertStatus, *, started: datetime, fingerprint: str) -> Alert:
+    return Alert(
+        fingerprint=fingerprint,
+        source="alertmanager",
+        status=status,
+        labels={"alertname": "QueueBacklog", "service": "rabbitmq"},
+        annotations={},
+        starts_at=started,
+        ends_at=started + timedelta(minutes=1) if status is AlertStatus.RESOLVED else None,
+    )
+
+
+def _pass(store: Store, series: tuple[str, str], *, prefetched: bool) -> list[tuple[Outcome, int]]:
+    """One processing pass over two flapping series (an earlier occurrence already stored):
+    new starts, repeats and resolutions; returns each delivery's outcome and start count."""
+    with store.unit_of_work() as uow:
+        earlier = T0 - timedelta(minutes=5)
+        uow.alerts.record(
+            _occurrence(AlertStatus.FIRING, started=earlier, fingerprint=series[0]), received_at=T0
+        )
+        uow.commit()
+    storm = [
+        _occurrence(status, started=T0 + timedelta(minutes=2 * minute), fingerprint=fingerprint)
+        for minute in range(6)
+        for fingerprint in series
+        for status in (AlertStatus.FIRING, AlertStatus.FIRING, AlertStatus.RESOLVED)
+    ]
+    since = T0 - timedelta(minutes=30)
+    results = []
+    with store.unit_of_work() as uow:
+        if prefetched:
+            uow.alerts.prefetch(storm, since=since)
+        for alert in storm:
+            recorded = uow.alerts.record(alert, received_at=T0, since=since)
+            if recorded.outcome is Outcome.FIRED:
+                uow.alerts.set_correlation(
+                    recorded.id,
+                    components=["rabbitmq"],
+                    touchpoints=[],
+                    unmapped=True,
+                    suppressed=False,
+                )
+                uow.alerts.assign(recorded.id, None)
+            results.append((recorded.outcome, recorded.recent_starts))
+        uow.commit()
+    return results
+
+
+def test_a_prefetched_pass_records_what_one_query_per_alert_records(store: Store) -> None:
+    queried = _pass(store, ("aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"), prefetched=False)
+    prefetched = _pass(store, ("cccccccccccccccc", "dddddddddddddddd"), prefetched=True)
+
+    assert prefetched == queried
+    assert [o for o, _ in queried].count(Outcome.FIRED) == 12
+    assert max(n for _, n in queried) == 7  # the earlier occurrence counts towards flapping
+    with store.unit_of_work() as uow:
+        assert uow.alerts.count() == 2 * 13
+        firing = sorted(a.fingerprint for a in uow.alerts.firing())
+        assert firing == ["aaaaaaaaaaaaaaaa", "cccccccccccccccc"]
+        # every new occurrence kept its correlation through the one late flush
+        correlated = uow.alerts.unmapped(firing_only=False)
+        assert len(correlated) == 2 * 12
+        assert {a.components for a in correlated} == {("rabbitmq",)}
