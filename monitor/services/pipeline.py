@@ -18,6 +18,7 @@ from monitor.catalog import Catalog
 from monitor.domain import TouchpointState
 from monitor.services.comms import Comms
 from monitor.services.correlation import LiveCorrelation
+from monitor.services.firing_index import FiringIndex
 from monitor.services.inbox_alerts import with_alerts
 from monitor.services.lifecycle import Lifecycle
 from monitor.services.replan import Replans
@@ -59,6 +60,7 @@ class Pipeline:
         self.correlation = LiveCorrelation(catalog, at=datetime.now().astimezone())
         self._rebuilt = False
         self.replans = Replans()
+        self.firing = FiringIndex()
 
     def rebuild(self, *, now: datetime | None = None) -> None:
         """Reload correlation state from the store (on start and after a failed batch)."""
@@ -67,6 +69,7 @@ class Pipeline:
             firing = uow.alerts.firing()
             windows = uow.maintenance.current_and_future(now=at)
         self.correlation.reset(firing, maintenance=windows, at=at)
+        self.firing.clear()
         self._reconcile_history(at)
         self._rebuilt = True
 
@@ -209,10 +212,15 @@ class Pipeline:
             # 3. incidents: open, join, merge, quiet
             if recorded.outcome is Outcome.FIRED and not impact.suppressed:
                 placed = self.lifecycle.fired(uow, recorded, impact, active=active)
+                for loser in placed.merged:
+                    self.firing.merged(loser=loser, winner=placed.incident_id)
+                self.firing.fired(placed.incident_id, recorded.alert.fingerprint)
                 touched.add(placed.incident_id)
                 if placed.news:
                     touched.news.add(placed.incident_id)
             elif recorded.outcome is Outcome.RESOLVED:
+                if recorded.incident_id is not None:
+                    self.firing.resolved(recorded.incident_id, recorded.alert.fingerprint)
                 incident_id = self.lifecycle.resolved(uow, recorded)
                 if incident_id is not None:
                     touched.add(incident_id)
@@ -234,8 +242,7 @@ class Pipeline:
         """Stages 4 and 5, once for every incident that one or more batches touched."""
         # 4. the customer picture and severity of every incident the batch touched
         for incident_id in sorted(touched):
-            fingerprints = uow.alerts.firing_fingerprints(incident_id)
-            picture = self.correlation.picture(fingerprints)
+            picture = self.correlation.picture(self.firing.of(uow, incident_id))
             if self.lifecycle.refresh(uow, incident_id, picture):
                 touched.news.add(incident_id)
         # 5. playbooks: plan the notifications, durable with the change that calls for

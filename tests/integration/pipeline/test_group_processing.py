@@ -59,3 +59,38 @@ def test_a_batch_that_cannot_be_processed_fails_alone_and_the_rest_go_through(
     with harness.runtime.store.unit_of_work() as uow:
         assert uow.inbox.pending_sizes(limit=10) == [(ids[2], 1)]
         assert uow.inbox.attempts_of(ids[2]) == 1
+
+
+def test_the_firing_series_followed_in_memory_match_the_store_through_merges_and_repeats(
+    harness: Harness,
+) -> None:
+    pipeline = harness.runtime.pipeline
+
+    def agree() -> None:
+        with harness.runtime.store.unit_of_work() as uow:
+            for incident in harness.incidents():
+                stored = set(uow.alerts.firing_fingerprints(incident["id"]))
+                assert pipeline.firing.of(uow, incident["id"]) == stored
+
+    card = event("CardAuthErrors", started=T0, service="card-auth")
+    harness.post_events([card])
+    paycalc = event("PayCalcDown", started=T0, component="payroll-calculator")
+    harness.post_events([paycalc])
+    harness.process()
+    agree()  # both incidents are now followed in memory
+    # the same series starts again, a shared database merges both incidents, one resolves
+    again = event("CardAuthErrors", started=T0 + timedelta(minutes=1), service="card-auth")
+    harness.post_events([again])
+    postgres = event("PostgresDown", started=T0 + timedelta(minutes=2), service="postgres")
+    harness.post_events([{**postgres, "labels": {"service": "postgres", "role": "primary"}}])
+    harness.post_events(
+        [{**card, "status": "resolved", "ended_at": (T0 + timedelta(minutes=3)).isoformat()}]
+    )
+    ended = (T0 + timedelta(minutes=3)).isoformat()
+    harness.post_events([{**paycalc, "status": "resolved", "ended_at": ended}])
+    harness.process()
+    agree()
+    [survivor] = [i for i in harness.incidents() if i["merged_into"] is None]
+    with harness.runtime.store.unit_of_work() as uow:
+        # card-auth (its second start still fires) and postgres; payroll resolved
+        assert len(pipeline.firing.of(uow, survivor["id"])) == 2
