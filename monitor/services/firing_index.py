@@ -41,6 +41,9 @@ class FiringIndex:
         known[fingerprint] -= 1
         if known[fingerprint] <= 0:
             del known[fingerprint]
+        if not known:
+            # nothing fires any more: keep no entry, so the index holds firing alerts only
+            del self._by_incident[incident_id]
 
     def merged(self, *, loser: int, winner: int) -> None:
         """The loser's occurrences moved to the winner."""
@@ -56,5 +59,6 @@ class FiringIndex:
         known = self._by_incident.get(incident_id)
         if known is None:
             known = Counter(uow.alerts.firing_fingerprints(incident_id))
-            self._by_incident[incident_id] = known
+            if known:
+                self._by_incident[incident_id] = known
         return frozenset(known)
