@@ -7,11 +7,12 @@ loopback by a separate load process (asyncio + httpx, ``--clients`` keep-alive
 connections) to ``monitor serve`` with its inbox worker off
 (``MONITOR_WORKER_ENABLED=false``, as an API replica runs), so the figure is
 the accept path's alone; ``bench.notify`` and ``bench.status`` measure the
-server with its worker. An answer 200 means the delivery is committed. The ceiling is measured in the
-same run: ``bench.ceiling``, the same uvicorn stack with one endpoint that
-parses the body and commits it raw in one transaction through the monitor's
-engine factory. Then one-alert bodies are sent open-loop at 200 webhooks/s
-to both, and the acceptance latency p99 is read.
+server with its worker. An answer 200 means the delivery is committed. The
+ceiling is measured in the same run: ``bench.ceiling``, the same uvicorn
+stack with one endpoint that parses the body and commits it raw in one
+transaction through the monitor's engine factory. Then one-alert bodies are
+sent open-loop at 200 webhooks/s to both, and the acceptance latency p99 is
+read.
 """
 
 from __future__ import annotations
