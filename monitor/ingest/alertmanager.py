@@ -77,7 +77,7 @@ _AnnotationValue = Annotated[
 class _CheckedAlert(AlertmanagerAlert):
     """An alert whose label and annotation names and sizes pydantic's core checks too.
 
-    The same rules as :func:`normalise` applies with the default limits, so
+    These are the rules :func:`normalise` applies with the default limits, so
     a storm's alerts skip the Python checks; an alert breaking one fails the
     whole fast validation and is then rejected, with its location, by them.
     """
@@ -116,7 +116,7 @@ class WellFormedWebhook(_Envelope):
     """A payload whose every alert has the right shape: a storm's usual delivery.
 
     Validated straight from the body's bytes in one call of pydantic's core,
-    which costs a storm a third of decoding the JSON and then validating a
+    which costs about half as much as decoding the JSON and then validating a
     hundred alerts one call at a time. Any problem sends the body down the
     slow path, which finds each problem's location.
     """

@@ -14,15 +14,27 @@ from monitor.store.repositories.alerts import Outcome
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def _alert(status: AlertStatus) -> Alert:
+def _occurrence(
+    status: AlertStatus,
+    *,
+    started: datetime,
+    fingerprint: str,
+    lasting: timedelta = timedelta(minutes=1),
+) -> Alert:
     return Alert(
-        fingerprint="0123456789abcdef",
+        fingerprint=fingerprint,
         source="alertmanager",
         status=status,
         labels={"alertname": "QueueBacklog", "service": "rabbitmq"},
         annotations={},
-        starts_at=T0,
-        ends_at=T0 + timedelta(minutes=3) if status is AlertStatus.RESOLVED else None,
+        starts_at=started,
+        ends_at=started + lasting if status is AlertStatus.RESOLVED else None,
+    )
+
+
+def _alert(status: AlertStatus) -> Alert:
+    return _occurrence(
+        status, started=T0, fingerprint="0123456789abcdef", lasting=timedelta(minutes=3)
     )
 
 
@@ -104,18 +116,6 @@ def test_nul_and_lone_surrogates_from_outside_are_stored_as_replacement_characte
     assert stored.labels == {"alertname": "Odd\ufffdName", "note": "bad\ufffdbyte"}
     assert stored.annotations == {"summary": "nul \ufffd inside"}
     assert pending.alerts[0].labels["note"] == "bad\ufffdbyte"
-
-
-def _occurrence(status: AlertStatus, *, started: datetime, fingerprint: str) -> Alert:
-    return Alert(
-        fingerprint=fingerprint,
-        source="alertmanager",
-        status=status,
-        labels={"alertname": "QueueBacklog", "service": "rabbitmq"},
-        annotations={},
-        starts_at=started,
-        ends_at=started + timedelta(minutes=1) if status is AlertStatus.RESOLVED else None,
-    )
 
 
 def _pass(store: Store, series: tuple[str, str], *, prefetched: bool) -> list[tuple[Outcome, int]]:
