@@ -169,12 +169,20 @@ class Lifecycle:
         uow.incidents.update(incident_id, changes)
         return incident_id
 
-    def refresh(self, uow: UnitOfWork, incident_id: int, picture: IncidentPicture) -> bool:
+    def refresh(
+        self,
+        uow: UnitOfWork,
+        incident_id: int,
+        picture: IncidentPicture,
+        *,
+        counts: tuple[int, int] | None = None,
+    ) -> bool:
         """Bring an incident's touchpoints, explanation and derived severity up to date.
 
-        Returns True when its touchpoints or severity changed (news for people).
+        ``counts`` are its (firing, total) occurrences when the caller follows
+        them. Returns True when its touchpoints or severity changed (news for people).
         """
-        incident = uow.incidents.get(incident_id)
+        incident = uow.incidents.get(incident_id, counts=counts)
         if incident.firing_alerts == 0:
             return False  # keep the last picture: the report needs what was hurt
         changes: dict[str, object] = {

@@ -243,7 +243,8 @@ class Pipeline:
         # 4. the customer picture and severity of every incident the batch touched
         for incident_id in sorted(touched):
             picture = self.correlation.picture(self.firing.of(uow, incident_id))
-            if self.lifecycle.refresh(uow, incident_id, picture):
+            counts = self.firing.counts(uow, incident_id)
+            if self.lifecycle.refresh(uow, incident_id, picture, counts=counts):
                 touched.news.add(incident_id)
         # 5. playbooks: plan the notifications, durable with the change that calls for
         # them; an incident that only gained alerts waits a moment (``replan``)

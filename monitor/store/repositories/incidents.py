@@ -104,11 +104,17 @@ class IncidentRepository:
         self._session.flush()
         return row.id
 
-    def get(self, incident_id: int) -> Incident:
-        """The incident with this id; NotFoundError when there is none."""
+    def get(self, incident_id: int, *, counts: tuple[int, int] | None = None) -> Incident:
+        """The incident with this id; NotFoundError when there is none.
+
+        ``counts``, its (firing, total) occurrences when the caller already
+        knows them, spare the query that counts them.
+        """
         row = self._session.get(IncidentRow, incident_id)
         if row is None:
             raise NotFoundError(f"incident {incident_id} does not exist")
+        if counts is not None:
+            return incident_from_row(row, firing=counts[0], total=counts[1])
         return incident_from_row(row, **self._counts(incident_id))
 
     def update(self, incident_id: int, changes: Mapping[str, Any]) -> None:

@@ -71,6 +71,8 @@ def test_the_firing_series_followed_in_memory_match_the_store_through_merges_and
             for incident in harness.incidents():
                 stored = set(uow.alerts.firing_fingerprints(incident["id"]))
                 assert pipeline.firing.of(uow, incident["id"]) == stored
+                counted = uow.alerts.counts(incident["id"])
+                assert pipeline.firing.counts(uow, incident["id"]) == counted
 
     card = event("CardAuthErrors", started=T0, service="card-auth")
     harness.post_events([card])
