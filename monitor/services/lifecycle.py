@@ -49,7 +49,7 @@ class Placed:
     incident_id: int
     merged: tuple[int, ...]
     news: bool = True
-    """False when the alert only joined an incident, changing nothing people are told."""
+    """False when the alert only joined an incident and hurt no touchpoint new to it."""
 
 
 class Lifecycle:
@@ -108,6 +108,8 @@ class Lifecycle:
                 components=target.components | gone.components,
                 group_keys=target.group_keys | gone.group_keys,
             )
+        # a touchpoint this incident did not hurt yet changes what people are told
+        widened = not impact.touchpoints <= target.touchpoints
         keys = target.group_keys | ({footprint.key} if footprint.key else set())
         components = target.components | impact.components
         active[incident_id] = replace(
@@ -133,7 +135,8 @@ class Lifecycle:
         )
         self._touch(uow, incident_id, alert.starts_at)
         self._check_flapping(uow, incident_id, alert, starts=recorded.recent_starts)
-        return Placed(incident_id, merged, news=opened or woken or bool(merged))
+        news = opened or woken or bool(merged) or widened
+        return Placed(incident_id, merged, news=news)
 
     def resolved(self, uow: UnitOfWork, recorded: Recorded) -> int | None:
         """Note a resolution; after the last firing alert, start the quiet period."""

@@ -216,7 +216,7 @@ class Pipeline:
                     self.firing.merged(loser=loser, winner=placed.incident_id)
                 self.firing.fired(placed.incident_id, recorded.alert.fingerprint)
                 touched.add(placed.incident_id)
-                if placed.news:
+                if placed.news or impact.transitions:
                     touched.news.add(placed.incident_id)
             elif recorded.outcome is Outcome.RESOLVED:
                 if recorded.incident_id is not None:
@@ -239,26 +239,34 @@ class Pipeline:
         return {i.id: i for i in uow.incidents.active() if not i.declared}
 
     def conclude(self, uow: UnitOfWork, touched: Touched) -> None:
-        """Stages 4 and 5, once for every incident that one or more batches touched."""
-        # 4. the customer picture and severity of every incident the batch touched
-        for incident_id in sorted(touched):
+        """Stages 4 and 5, once for every incident that one or more batches touched.
+
+        An incident that only gained alerts (no touchpoint new to it, no state
+        changed) waits a moment (``replan``): its picture cannot have changed
+        but for the alerts it lists, and computing it reads the whole current
+        correlation, which grows with a storm.
+        """
+        due = self.replans.due(touched, urgent=touched.news)
+        self._refresh_and_plan(uow, due)
+
+    def _refresh_and_plan(self, uow: UnitOfWork, due: set[int]) -> None:
+        # 4. the customer picture and severity of every incident that is due
+        for incident_id in sorted(due):
             picture = self.correlation.picture(self.firing.of(uow, incident_id))
             counts = self.firing.counts(uow, incident_id)
-            if self.lifecycle.refresh(uow, incident_id, picture, counts=counts):
-                touched.news.add(incident_id)
-        # 5. playbooks: plan the notifications, durable with the change that calls for
-        # them; an incident that only gained alerts waits a moment (``replan``)
+            self.lifecycle.refresh(uow, incident_id, picture, counts=counts)
+        # 5. playbooks: plan the notifications, durable with the change that calls for them
         if self.comms is not None:
-            self.comms.plan(uow, self.replans.due(touched, urgent=touched.news))
+            self.comms.plan(uow, due)
 
     def replan_waiting(self) -> None:
-        """Plan the incidents whose replanning was put off, once they are due."""
-        if self.comms is None or not self.replans.waiting():
+        """Refresh and plan the incidents that were put off, once they are due."""
+        if not self.replans.waiting():
             return
         with self.store.unit_of_work() as uow:
             due = self.replans.due((), urgent=())
             if due:
-                self.comms.plan(uow, due)
+                self._refresh_and_plan(uow, due)
                 uow.commit()
 
     def resolve_quiet(self, *, now: datetime) -> list[int]:

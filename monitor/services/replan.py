@@ -1,13 +1,14 @@
 """When to plan playbooks again for an incident that a batch of alerts touched.
 
-An alert that opens an incident, resolves one, merges two or changes what an
-incident hurts (touchpoints, severity) is planned in the transaction that
-records it: that is what people are told about. An alert that only joins an
-incident changes no trigger the playbooks use; in a storm, planning the same
+An alert that opens an incident, resolves one, merges two, hurts a touchpoint
+new to the incident or changes a touchpoint's state has the incident's picture
+refreshed and its playbooks planned in the transaction that records it: that
+is what people are told about. An alert that only joins an incident changes
+no trigger the playbooks use; in a storm, refreshing and planning the same
 big incident again for every group of such alerts cost the worker more than
 the alerts themselves, and delayed every other incident's first message.
-Those incidents are planned again once ``REPLAN_SECONDS`` have passed; the
-dispatcher's periodic review plans every open incident anyway.
+Those incidents are refreshed and planned again once ``REPLAN_SECONDS`` have
+passed; the dispatcher's periodic review plans every open incident anyway.
 """
 
 from __future__ import annotations

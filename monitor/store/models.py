@@ -117,6 +117,8 @@ class AlertRow(Base):
         UniqueConstraint("fingerprint", "starts_at"),
         Index("ix_alerts_status", "status"),
         Index("ix_alerts_incident_id", "incident_id"),
+        # names of firing unmapped alerts, read at every planning (Comms.plan)
+        Index("ix_alerts_unmapped_status_name", "unmapped", "status", "name"),
     )
 
 
