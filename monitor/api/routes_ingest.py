@@ -20,7 +20,7 @@ from monitor.api.ratelimit import RATE_LIMITED, limit_ingest
 from monitor.api.schemas import IngestRejectedItem, IngestResult
 from monitor.bootstrap import Runtime
 from monitor.errors import InputError, PayloadTooLargeError
-from monitor.ingest.alertmanager import Screened, parse_alertmanager, screen_alertmanager
+from monitor.ingest.alertmanager import Screened, parse_item_by_item, screen_alertmanager
 from monitor.ingest.events import events_json_schema, parse_events
 from monitor.ingest.limits import IngestLimits
 from monitor.ingest.validation import ParsedBatch
@@ -41,7 +41,7 @@ Screen = Callable[..., Screened | None]
 async def ingest_alertmanager(request: Request, rt: RuntimeDep) -> JSONResponse:
     """Alertmanager's webhook (payload version 4)."""
     return await _ingest(
-        request, rt, source="alertmanager", parser=parse_alertmanager, screen=screen_alertmanager
+        request, rt, source="alertmanager", parser=parse_item_by_item, screen=screen_alertmanager
     )
 
 
@@ -74,6 +74,8 @@ async def _ingest(
         rid = await _keep(rt, endpoint, str(exc), Body(b"", size, None), received)
         rt.telemetry.deliveries.labels(source, "too_large").inc()
         return error_response(413, "payload_too_large", str(exc), rejected_payload_id=rid)
+    # the screen is the one-call validation; a body it refuses takes the full parse at once,
+    # which names each problem's location
     screened = screen(body.data, now=received, limits=IngestLimits()) if screen else None
     if screened is not None:
         # every alert good: stored as it came, parsed by the worker with the same time
@@ -85,7 +87,7 @@ async def _ingest(
             received,
             endpoint,
             dataclasses.asdict(screened.meta),
-            alerts_in_body=screened.count,
+            alerts_in_payload=screened.count,
         )
         return await _commit(rt, source, delivery)
     try:

@@ -49,13 +49,13 @@ class Delivery:
     received_at: datetime
     endpoint: str
     meta: dict[str, Any] | None = None
-    alerts_in_body: int | None = None
+    alerts_in_payload: int | None = None
     """Set when the alerts were only screened: this many, parsed from the body by the worker."""
 
     @property
     def accepted(self) -> int:
         """How many alerts the sender is told were accepted."""
-        return len(self.alerts) if self.alerts_in_body is None else self.alerts_in_body
+        return len(self.alerts) if self.alerts_in_payload is None else self.alerts_in_payload
 
 
 def accept_delivery(
@@ -87,7 +87,7 @@ def accept_deliveries(store: Store, deliveries: Sequence[Delivery]) -> list[Acce
                     d.received_at,
                     d.meta,
                     len(d.rejected),
-                    alerts_in_payload=d.alerts_in_body,
+                    alerts_in_payload=d.alerts_in_payload,
                 )
                 for d in deliveries
             ]

@@ -179,15 +179,15 @@ class Lifecycle:
         picture: IncidentPicture,
         *,
         counts: tuple[int, int] | None = None,
-    ) -> bool:
+    ) -> None:
         """Bring an incident's touchpoints, explanation and derived severity up to date.
 
         ``counts`` are its (firing, total) occurrences when the caller follows
-        them. Returns True when its touchpoints or severity changed (news for people).
+        them.
         """
         incident = uow.incidents.get(incident_id, counts=counts)
         if incident.firing_alerts == 0:
-            return False  # keep the last picture: the report needs what was hurt
+            return  # keep the last picture: the report needs what was hurt
         changes: dict[str, object] = {
             "components": sorted(set(incident.components) | set(picture.components)),
             "explanation": list(picture.explanation),
@@ -225,7 +225,6 @@ class Lifecycle:
                 data={"from": incident.severity.value, "to": severity.value},
             )
         uow.incidents.update(incident_id, changes)
-        return "touchpoints" in changes or "severity" in changes
 
     def resolve_quiet(self, uow: UnitOfWork, *, now: datetime) -> list[int]:
         """Resolve incidents whose alerts stayed quiet for the whole quiet period."""

@@ -37,10 +37,9 @@ class ReportWriter(Protocol):
 
 MIN_PASS_SECONDS = 0.05
 """Shortest time between the starts of two passes that processed something."""
-REST_SHARE = 1.0
-"""After a pass that processed something, the worker rests as long as the pass computed…"""
 MAX_REST_SECONDS = 0.1
-"""…but never longer than this: a new incident's first message must not wait behind it."""
+"""A busy pass is followed by a rest as long as it computed, but never longer than this:
+a new incident's first message must not wait behind it."""
 HOUSEKEEPING_SECONDS = 1.0
 """How often the background loop does the work no delivery waits for (see ``run_once``)."""
 
@@ -161,7 +160,7 @@ class Worker:
                     # CPU time, not wall time: waiting on Slack or the disk holds no GIL
                     worked = time.thread_time() - computed
                     gathered = started + MIN_PASS_SECONDS - time.monotonic()
-                    self._stop.wait(max(gathered, min(REST_SHARE * worked, MAX_REST_SECONDS)))
+                    self._stop.wait(max(gathered, min(worked, MAX_REST_SECONDS)))
             except StoreUnavailableError as exc:
                 self.last_error = str(exc)
                 log.warning("store unavailable, worker will retry: %s", exc)
