@@ -22,6 +22,7 @@ from monitor.api import (
     routes_status,
     routes_subscriptions,
 )
+from monitor.api.activity import NoteActivity
 from monitor.api.auth import TokenCache
 from monitor.api.errors import install_error_handlers
 from monitor.api.etags import ETags
@@ -80,7 +81,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(ETags)
-    # outermost: the status hot path answers before anything else runs
+    # the status hot path answers before anything else runs
     app.add_middleware(
         FastStatus,
         cache=app.state.status_cache,
@@ -89,6 +90,8 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         require_auth=runtime.settings.require_auth,
         counts=runtime.settings.public_show_counts,
     )
+    # around everything, the status hot path included: the worker rests while it is called
+    app.add_middleware(NoteActivity, activity=runtime.worker.activity)
     app.include_router(routes_health.router)
     app.include_router(routes_ingest.router)
     app.include_router(routes_incidents.router)

@@ -138,8 +138,15 @@ class Lifecycle:
         news = opened or woken or bool(merged) or widened
         return Placed(incident_id, merged, news=news)
 
-    def resolved(self, uow: UnitOfWork, recorded: Recorded) -> int | None:
-        """Note a resolution; after the last firing alert, start the quiet period."""
+    def resolved(
+        self, uow: UnitOfWork, recorded: Recorded, *, firing: int | None = None
+    ) -> int | None:
+        """Note a resolution; after the last firing alert, start the quiet period.
+
+        ``firing``, the occurrences of the incident still firing when the caller
+        follows them, spares counting them in the store: that count grows with
+        the incident, and a storm resolves thousands of its alerts one by one.
+        """
         incident_id = recorded.incident_id
         if incident_id is None:
             return None
@@ -154,10 +161,13 @@ class Lifecycle:
             data={"fingerprint": alert.fingerprint, "starts_at": alert.starts_at.isoformat()},
         )
         self._touch(uow, incident_id, at)
-        firing, _total = uow.alerts.counts(incident_id)
-        incident = uow.incidents.get(incident_id)
-        if firing or incident.state is IncidentState.RESOLVED or incident.declared:
+        if firing is None:
+            firing, _total = uow.alerts.counts(incident_id)
+        if firing:
             return incident_id
+        incident = uow.incidents.active_one(incident_id)
+        if incident is None or incident.declared:
+            return incident_id  # resolved, or a person's to close
         changes: dict[str, object] = {"quiet_since": at, "updated_at": at}
         if not incident.flapping and incident.state is not IncidentState.MONITORING:
             changes |= {"state": IncidentState.MONITORING, "state_before_quiet": incident.state}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 
 from monitor.catalog import Catalog
@@ -24,7 +25,7 @@ from monitor.services.lifecycle import Lifecycle
 from monitor.services.replan import Replans
 from monitor.settings import Settings
 from monitor.store import Store, UnitOfWork
-from monitor.store.repositories.alerts import Outcome
+from monitor.store.repositories.alerts import Outcome, Recorded
 from monitor.store.repositories.inbox import PendingBatch
 from monitor.store.repositories.incidents import ActiveIncident
 from monitor.telemetry import Telemetry
@@ -218,20 +219,43 @@ class Pipeline:
                 touched.add(placed.incident_id)
                 if placed.news or impact.transitions:
                     touched.news.add(placed.incident_id)
-            elif recorded.outcome is Outcome.RESOLVED:
-                if recorded.incident_id is not None:
-                    self.firing.resolved(recorded.incident_id, recorded.alert.fingerprint)
-                incident_id = self.lifecycle.resolved(uow, recorded)
-                if incident_id is not None:
-                    touched.add(incident_id)
-                    touched.news.add(incident_id)
-                    # re-read: it may have gone quiet (or been resolved by a person)
-                    current = uow.incidents.active_one(incident_id)
-                    if current is not None and not current.declared:
-                        active[incident_id] = current
-                    else:
-                        active.pop(incident_id, None)
+            elif recorded.outcome is Outcome.RESOLVED and recorded.incident_id is not None:
+                quiet = self._resolved(uow, recorded, recorded.incident_id, active=active)
+                touched.add(recorded.incident_id)
+                if quiet or impact.transitions:
+                    touched.news.add(recorded.incident_id)
         return touched
+
+    def _resolved(
+        self,
+        uow: UnitOfWork,
+        recorded: Recorded,
+        incident_id: int,
+        *,
+        active: dict[int, ActiveIncident],
+    ) -> bool:
+        """Stage 3 for a resolution; True when nothing of the incident fires any more.
+
+        While other alerts of the incident fire, nothing grouping knows of it
+        changes but its last activity, so it is not read again; a storm
+        resolving thousands of alerts would otherwise read it thousands of times.
+        """
+        self.firing.resolved(incident_id, recorded.alert.fingerprint)
+        firing, _total = self.firing.counts(uow, incident_id)
+        self.lifecycle.resolved(uow, recorded, firing=firing)
+        known = active.get(incident_id)
+        if firing and known is not None:
+            at = recorded.alert.ends_at or recorded.alert.starts_at
+            latest = max(known.last_activity_at, at)
+            active[incident_id] = replace(known, last_activity_at=latest)
+            return False
+        # re-read: it may have gone quiet (or been resolved by a person)
+        current = uow.incidents.active_one(incident_id)
+        if current is not None and not current.declared:
+            active[incident_id] = current
+        else:
+            active.pop(incident_id, None)
+        return not firing
 
     @staticmethod
     def joinable(uow: UnitOfWork) -> dict[int, ActiveIncident]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from monitor.errors import StoreUnavailableError
+from monitor.services.api_activity import ApiActivity
 from monitor.services.dispatch import Dispatcher
 from monitor.services.pipeline import Pipeline
 from monitor.services.signals import watch_signals
@@ -66,6 +67,8 @@ class Worker:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self.report_writer: ReportWriter | None = None
+        self.activity = ApiActivity()
+        """Noted by the API of the same process (``api.activity``); idle without one."""
 
     def start(self) -> None:
         """Start the thread (rebuilding correlation state first)."""
@@ -145,6 +148,7 @@ class Worker:
                     rebuilt = True
                 started = time.monotonic()
                 computed = time.thread_time()
+                requests = self.activity.started
                 due = started - housekept >= HOUSEKEEPING_SECONDS
                 done = self.run_once(housekeeping=due)
                 if due:
@@ -153,14 +157,17 @@ class Worker:
                 if done:
                     # Deliveries of a storm arrive a few milliseconds apart: gather
                     # them for the next pass rather than run one pass per delivery,
-                    # and rest as long as the pass computed, so that the API in the
-                    # same process (accepting, answering status reads) keeps at least
-                    # half of the interpreter during a storm, and the next pass takes
-                    # a bigger group, which costs less per alert.
+                    # and, while the API is being called, rest as long as the pass
+                    # computed, so that the API in the same process (accepting,
+                    # answering status reads) keeps at least half of the interpreter
+                    # during a storm, and the next pass takes a bigger group, which
+                    # costs less per alert. Nobody calling: drain the backlog flat out.
                     # CPU time, not wall time: waiting on Slack or the disk holds no GIL
                     worked = time.thread_time() - computed
                     gathered = started + MIN_PASS_SECONDS - time.monotonic()
-                    self._stop.wait(max(gathered, min(worked, MAX_REST_SECONDS)))
+                    shared = self.activity.busy_since(requests)
+                    rest = min(worked, MAX_REST_SECONDS) if shared else 0.0
+                    self._stop.wait(max(gathered, rest))
             except StoreUnavailableError as exc:
                 self.last_error = str(exc)
                 log.warning("store unavailable, worker will retry: %s", exc)

@@ -315,3 +315,29 @@ def test_alerts_of_one_delivery_that_share_a_touchpoint_form_one_incident(
     [incident] = harness.incidents()
     assert incident["components"] == ["card-auth", "payment-network-gateway"]
     assert incident["touchpoints"]["card-payments"] == "major_outage"
+
+
+def test_an_incident_goes_quiet_when_its_last_alert_resolves_across_a_rebuild(
+    harness: Harness,
+) -> None:
+    names = ["IdpDown", "IdpLatency", "IdpErrors"]
+    harness.post_events([event(n, started=T0, service="idp") for n in names])
+    harness.process()
+    [incident] = harness.incidents()
+    assert incident["firing_alerts"] == 3
+
+    def resolve(name: str) -> dict[str, object]:
+        ended = T0 + timedelta(minutes=2)
+        resolved = event(name, status="resolved", started=T0, ended=ended, service="idp")
+        harness.post_events([resolved])
+        harness.process()
+        return harness.incident(incident["id"])
+
+    assert resolve("IdpDown")["state"] == "investigating"
+    # a restart forgets which alerts fire in memory: the next resolution counts them again
+    harness.runtime.pipeline.rebuild(now=T0 + timedelta(minutes=3))
+    after_rebuild = resolve("IdpLatency")
+    assert (after_rebuild["state"], after_rebuild["firing_alerts"]) == ("investigating", 1)
+    last = resolve("IdpErrors")
+    assert (last["state"], last["firing_alerts"]) == ("monitoring", 0)
+    assert [e["kind"] for e in last["timeline"]].count("alerts_quiet") == 1
