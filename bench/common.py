@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -150,8 +150,13 @@ def _base(url: str) -> str:
 
 
 @contextmanager
-def monitor_serve(*, database_url: str, **settings: Any) -> Iterator[Server]:
-    """``monitor serve`` on a free loopback port, configured by ``MONITOR_*`` variables."""
+def monitor_serve(
+    *, database_url: str, environment: Mapping[str, str] | None = None, **settings: Any
+) -> Iterator[Server]:
+    """``monitor serve`` on a free loopback port, configured by ``MONITOR_*`` variables.
+
+    ``environment`` adds other variables (the allocator's, as the image sets them).
+    """
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-monitor-"))
     env = {
@@ -165,6 +170,7 @@ def monitor_serve(*, database_url: str, **settings: Any) -> Iterator[Server]:
         "MONITOR_INGEST_RATE_PER_SECOND": "0",
     }
     env |= {f"MONITOR_{k.upper()}": str(v) for k, v in settings.items()}
+    env |= dict(environment or {})
     command = [sys.executable, "-m", "monitor.cli", "serve", "--host", "127.0.0.1"]
     with spawn(command, env=env, ready=f"http://127.0.0.1:{port}/healthz") as server:
         yield server

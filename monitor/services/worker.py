@@ -17,6 +17,7 @@ from typing import Protocol
 from monitor.errors import StoreUnavailableError
 from monitor.services.api_activity import ApiActivity
 from monitor.services.dispatch import Dispatcher
+from monitor.services.heap import HeapTrimmer
 from monitor.services.pipeline import Pipeline
 from monitor.services.signals import watch_signals
 from monitor.services.subscriptions import notify_subscribers
@@ -67,6 +68,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self.report_writer: ReportWriter | None = None
+        self._heap = HeapTrimmer()
         self.activity = ApiActivity()
         """Noted by the API of the same process (``api.activity``); idle without one."""
 
@@ -153,6 +155,7 @@ class Worker:
                 done = self.run_once(housekeeping=due)
                 if due:
                     housekept = started
+                    self._heap.maybe_trim()
                 self.last_error = None
                 if done:
                     # Deliveries of a storm arrive a few milliseconds apart: gather
