@@ -93,3 +93,9 @@ def test_incident_without_catalog_touchpoints_is_not_estimated(
         )
         is None
     )
+    # resolved without ever hurting a touchpoint: nothing to estimate, so never due for a final
+    end = start + timedelta(minutes=30)
+    with store.unit_of_work() as uow:
+        uow.incidents.update(incident_id, {"state": IncidentState.RESOLVED, "resolved_at": end})
+        uow.commit()
+    assert due_for_estimate(store, now=end, interval=timedelta(minutes=5)).final == ()
