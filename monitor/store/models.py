@@ -170,7 +170,11 @@ class IncidentEventRow(Base):
     summary: Mapped[str] = mapped_column(SafeText)
     data: Mapped[dict[str, Any]] = mapped_column(SafeJSON, default=dict)
 
-    __table_args__ = (Index("ix_incident_events_incident_id_at", "incident_id", "at"),)
+    __table_args__ = (
+        Index("ix_incident_events_incident_id_at", "incident_id", "at"),
+        # the newest event of one kind, for many incidents at once (migration 0010)
+        Index("ix_incident_events_incident_id_kind_id", "incident_id", "kind", "id"),
+    )
 
 
 class MaintenanceWindowRow(Base):
