@@ -32,6 +32,8 @@ GRACE = timedelta(minutes=15)
 LOOKBACK = timedelta(days=7)
 """Incidents resolved longer ago than this are not looked at again."""
 MAX_PER_PASS = 20
+WINDOW = 1000
+"""At most this many incidents a report may be due for are looked at per pass, oldest first."""
 
 
 def report_path(incident_id: int) -> str:
@@ -74,11 +76,11 @@ def store_report(
     return StoredReport(report_id, final, path)
 
 
-def due_reports(store: Store, *, now: datetime) -> list[int]:
+def due_reports(store: Store, *, now: datetime, window: int = WINDOW) -> list[int]:
     """Resolved incidents whose report is missing or older than their final estimate."""
     with store.unit_of_work() as uow:
-        resolved = dict(uow.reports.resolved_since(now - LOOKBACK, limit=1000))
-        waiting = set(resolved) - uow.reports.with_final_report(resolved)
+        resolved = dict(uow.reports.awaiting_report(now - LOOKBACK, limit=window))
+        waiting = set(resolved)
         # a playbook's report step still to run writes these itself
         waiting -= uow.outbox.with_open_action(waiting, action=IntentAction.REPORT)
         if not waiting:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from monitor.domain import EventKind, IncidentEvent, IncidentState
 from monitor.store.models import AlertRow, IncidentEventRow, IncidentReportRow, IncidentRow
@@ -91,14 +92,30 @@ class ReportRepository:
         )
         return [_stored(r) for r in self._session.scalars(stmt)]
 
-    def resolved_since(self, since: datetime, *, limit: int) -> list[tuple[int, datetime]]:
-        """(id, resolved_at) of unmerged incidents resolved at or after ``since``, oldest first."""
+    def awaiting_report(self, since: datetime, *, limit: int) -> list[tuple[int, datetime]]:
+        """(id, resolved_at) of unmerged incidents resolved since ``since`` a report may be due for.
+
+        That is, oldest first: no final report yet, and either no report at all
+        or an estimate written after the last one. An incident already reported
+        without a final estimate (it hurt no touchpoint) is left out here, in
+        SQL: kept in, a week of such incidents would fill ``limit`` and hide the
+        newer ones, whose reports would then never be written.
+        """
+        final_report = (
+            select(IncidentReportRow.id)
+            .where(IncidentReportRow.incident_id == IncidentRow.id, IncidentReportRow.final)
+            .exists()
+        )
+        newest_report = _newest_event(EventKind.REPORT_WRITTEN)
+        newest_estimate = _newest_event(EventKind.ESTIMATE_UPDATED)
         stmt = (
             select(IncidentRow.id, IncidentRow.resolved_at)
             .where(
                 IncidentRow.state == IncidentState.RESOLVED.value,
                 IncidentRow.merged_into_id.is_(None),
                 IncidentRow.resolved_at >= since,
+                ~final_report,
+                newest_report.is_(None) | (newest_estimate > newest_report),
             )
             .order_by(IncidentRow.resolved_at, IncidentRow.id)
             .limit(limit)
@@ -121,16 +138,6 @@ class ReportRepository:
         )
         stmt = select(IncidentEventRow).where(IncidentEventRow.id.in_(newest.scalar_subquery()))
         return {r.incident_id: event_from_row(r) for r in self._session.scalars(stmt)}
-
-    def with_final_report(self, incident_ids: Collection[int]) -> set[int]:
-        """Which of these incidents already have a report written from a final estimate."""
-        if not incident_ids:
-            return set()
-        stmt = select(IncidentReportRow.incident_id).where(
-            IncidentReportRow.incident_id.in_(list(incident_ids)),
-            IncidentReportRow.final.is_(True),
-        )
-        return {int(i) for i in self._session.scalars(stmt)}
 
     def events(self, incident_id: int, *, without: Collection[EventKind]) -> list[IncidentEvent]:
         """An incident's timeline in order, leaving out the kinds in ``without``."""
@@ -214,4 +221,13 @@ def _stored(row: IncidentReportRow) -> StoredReport:
         markdown=row.markdown,
         html=row.html,
         body=dict(row.body),
+    )
+
+
+def _newest_event(kind: EventKind) -> ScalarSelect[Any]:
+    """The id of the incident's newest event of ``kind`` (index incident_id, kind, id)."""
+    return (
+        select(func.max(IncidentEventRow.id))
+        .where(IncidentEventRow.incident_id == IncidentRow.id, IncidentEventRow.kind == kind.value)
+        .scalar_subquery()
     )

@@ -10,6 +10,7 @@ from typing import Any
 from monitor.api import create_app
 from monitor.bootstrap import build_runtime
 from monitor.domain import EventKind
+from monitor.report import due_reports
 from monitor.services.tokens import create_token
 from tests.integration.pipeline.conftest import Clock, Harness, TestClient, event, settings_for
 
@@ -204,6 +205,61 @@ def test_without_a_final_estimate_the_report_waits_then_is_written_provisional(
     report = harness.client.get("/api/v1/incidents/1/report?stored=true&format=json").json()
     assert report["estimate_status"] == "provisional"
     assert "provisional" in report["summary"]
+
+
+def _short_incident(harness: Harness, name: str, *, component: str, at: datetime) -> int:
+    """An alert on ``component`` at ``at``, ended 5 min later and resolved by hand; its id."""
+    harness.clock.now = at
+    harness.post_events([event(name, started=at, component=component)])
+    harness.process()
+    [incident_id] = [i["id"] for i in harness.incidents() if i["state"] != "resolved"]
+    ended = at + timedelta(minutes=5)
+    harness.clock.now = ended
+    harness.post_events(
+        [event(name, status="resolved", started=at, ended=ended, component=component)]
+    )
+    harness.process()
+    resolve = harness.client.patch(
+        f"/api/v1/incidents/{incident_id}", json={"by": "alice", "state": "resolved"}
+    )
+    assert resolve.status_code == 200, resolve.text
+    return int(incident_id)
+
+
+def test_reported_incidents_do_not_hide_a_newer_one_from_the_report_writer(
+    harness: Harness,
+) -> None:
+    """Incidents reported without a final estimate stay resolved in the lookback for a week;
+    however many there are, a newer incident's report is still found due."""
+    first = _short_incident(harness, "LedgerDown", component="ledger", at=T0)
+    second = _short_incident(
+        harness, "SepaDown", component="sepa-gateway", at=T0 + timedelta(hours=2)
+    )
+    harness.clock.now = T0 + timedelta(hours=3)
+    harness.process()
+    for incident_id in (first, second):
+        [written] = harness.client.get(f"/api/v1/incidents/{incident_id}/reports").json()
+        assert written["final"] is False
+    third = _short_incident(
+        harness, "CardAuthDown", component="card-auth", at=T0 + timedelta(hours=4)
+    )
+    store = harness.runtime.store
+    later = T0 + timedelta(hours=5)
+    # a window of two holds only the newest: the two already reported are not waiting
+    assert due_reports(store, now=later, window=2) == [third]
+    with store.unit_of_work() as uow:
+        final = _estimate(final=True, end=T0 + timedelta(minutes=5), card=10, booking=0)
+        uow.incidents.add_event(
+            first,
+            at=later,
+            kind=EventKind.ESTIMATE_UPDATED,
+            source="test",
+            summary="final",
+            data=final,
+        )
+        uow.commit()
+    # a final estimate after a provisional report makes that incident due again
+    assert due_reports(store, now=later, window=2) == [first, third]
 
 
 def test_action_items_are_listed_added_and_changed_in_the_report(harness: Harness) -> None:
