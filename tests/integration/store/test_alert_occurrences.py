@@ -169,3 +169,34 @@ def test_a_prefetched_pass_records_what_one_query_per_alert_records(store: Store
         correlated = uow.alerts.unmapped(firing_only=False)
         assert len(correlated) == 2 * 12
         assert {a.components for a in correlated} == {("rabbitmq",)}
+
+
+def test_unmapped_names_are_the_distinct_names_of_firing_unmapped_alerts_sorted(
+    store: Store,
+) -> None:
+    """What Slack lists as unmapped: not the resolved ones, not the mapped ones, each name once."""
+    names = ["QueueBacklog", "DiskFull", "QueueBacklog", "Zombie", "CertExpiry", "DiskFull"]
+    with store.unit_of_work() as uow:
+        assert uow.alerts.unmapped_names() == []
+        for i, name in enumerate([*names, "Mapped", "Resolved"]):
+            alert = Alert(
+                fingerprint=f"{i:016x}",
+                source="alertmanager",
+                status=AlertStatus.RESOLVED if name == "Resolved" else AlertStatus.FIRING,
+                labels={"alertname": name},
+                annotations={},
+                starts_at=T0,
+                ends_at=T0 + timedelta(minutes=1) if name == "Resolved" else None,
+            )
+            stored = uow.alerts.record(alert, received_at=T0)
+            uow.alerts.set_correlation(
+                stored.id,
+                components=["ledger"] if name == "Mapped" else [],
+                touchpoints=[],
+                unmapped=name != "Mapped",
+                suppressed=False,
+            )
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.alerts.unmapped_names() == ["CertExpiry", "DiskFull", "QueueBacklog", "Zombie"]
+        assert uow.alerts.unmapped_names(limit=2) == ["CertExpiry", "DiskFull"]
