@@ -71,10 +71,10 @@ class DueEstimates:
 def due_for_estimate(store: Store, *, now: datetime, interval: timedelta) -> DueEstimates:
     """Which incidents to estimate at ``now``: stale open ones and resolved ones lacking a final.
 
-    Only each incident's newest estimate is read, in one query: the timelines
-    of a storm's incidents hold an event per alert, and reading them whole for
-    the last 500 resolved incidents, every minute, took longer than the minute
-    and close to a gigabyte. A resolved incident that never hurt a touchpoint
+    Only the incidents' estimate events are read, in one query, not their
+    timelines: a storm's incidents hold an event per alert, and reading them
+    whole for the last 500 resolved incidents, every minute, took longer than
+    the minute and close to a gigabyte. A resolved incident that never hurt a touchpoint
     has nothing to estimate and is not due.
     """
     live: list[int] = []

@@ -43,10 +43,17 @@ def _estimate(*, final: bool, end: datetime, card: int, booking: int) -> dict[st
     }
 
 
-def _add_event(harness: Harness, *, at: datetime, kind: EventKind, **data: Any) -> None:
+def _add_event(
+    harness: Harness, *, at: datetime, kind: EventKind, incident_id: int = 1, **data: Any
+) -> None:
     with harness.runtime.store.unit_of_work() as uow:
         uow.incidents.add_event(
-            1, at=at, kind=kind, source="test", summary=str(data.pop("summary", kind)), data=data
+            incident_id,
+            at=at,
+            kind=kind,
+            source="test",
+            summary=str(data.pop("summary", kind)),
+            data=data,
         )
         uow.commit()
 
@@ -247,17 +254,8 @@ def test_reported_incidents_do_not_hide_a_newer_one_from_the_report_writer(
     later = T0 + timedelta(hours=5)
     # a window of two holds only the newest: the two already reported are not waiting
     assert due_reports(store, now=later, window=2) == [third]
-    with store.unit_of_work() as uow:
-        final = _estimate(final=True, end=T0 + timedelta(minutes=5), card=10, booking=0)
-        uow.incidents.add_event(
-            first,
-            at=later,
-            kind=EventKind.ESTIMATE_UPDATED,
-            source="test",
-            summary="final",
-            data=final,
-        )
-        uow.commit()
+    final = _estimate(final=True, end=T0 + timedelta(minutes=5), card=10, booking=0)
+    _add_event(harness, at=later, kind=EventKind.ESTIMATE_UPDATED, incident_id=first, **final)
     # a final estimate after a provisional report makes that incident due again
     assert due_reports(store, now=later, window=2) == [first, third]
 
