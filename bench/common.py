@@ -247,13 +247,14 @@ def run_load(
     rate: float | None = None,
     method: str = "POST",
     seconds: float | None = None,
+    client: str = "httpx",
 ) -> LoadResult:
     """Run ``bench.load`` in another process against ``url`` and return its measurements."""
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         path = Path(tmp) / "bodies.jsonl"
         path.write_bytes(b"\n".join(bodies) + b"\n")
         command = [sys.executable, "-m", "bench.load", url, str(path), "--method", method]
-        command += ["--concurrency", str(concurrency)]
+        command += ["--concurrency", str(concurrency), "--client", client]
         if rate is not None:
             command += ["--rate", str(rate)]
         if seconds is not None:
