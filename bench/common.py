@@ -247,7 +247,7 @@ def run_load(
     rate: float | None = None,
     method: str = "POST",
     seconds: float | None = None,
-    client: str = "httpx",
+    client: str = "raw",
 ) -> LoadResult:
     """Run ``bench.load`` in another process against ``url`` and return its measurements."""
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -266,14 +266,19 @@ def run_load(
 
 @contextmanager
 def background_load(
-    url: str, bodies: list[bytes], *, concurrency: int = 2, rate: float | None = None
+    url: str,
+    bodies: list[bytes],
+    *,
+    concurrency: int = 2,
+    rate: float | None = None,
+    client: str = "raw",
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``bench.load`` running in another process while the block runs; stopped afterwards."""
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         path = Path(tmp) / "bodies.jsonl"
         path.write_bytes(b"\n".join(bodies) + b"\n")
         command = [sys.executable, "-m", "bench.load", url, str(path)]
-        command += ["--concurrency", str(concurrency), "--loop"]
+        command += ["--concurrency", str(concurrency), "--loop", "--client", client]
         if rate is not None:
             command += ["--rate", str(rate)]
         process = subprocess.Popen(

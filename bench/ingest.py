@@ -3,9 +3,9 @@
 Run as ``python -m bench.ingest [--quick] [--backends sqlite,postgresql]``.
 
 Real Alertmanager webhook bodies (1, 10 and 100 alerts each) are posted on
-loopback by a separate load process (``bench.load --client raw``: asyncio
-streams speaking HTTP/1.1, ``--clients`` keep-alive connections, light enough
-to leave the two cores to the server) to ``monitor serve`` with its inbox worker off
+loopback by a separate load process (``bench.load``: asyncio streams speaking
+HTTP/1.1, ``--clients`` keep-alive connections, light enough to leave the two
+cores to the server) to ``monitor serve`` with its inbox worker off
 (``MONITOR_WORKER_ENABLED=false``, as an API replica runs), so the figure is
 the accept path's alone; ``bench.notify`` and ``bench.status`` measure the
 server with its worker. An answer 200 means the delivery is committed. The
@@ -38,17 +38,14 @@ SQLITE_100_TARGET = 10_000.0
 P99_TARGET_MS = 100.0
 PACED_RATE = 200.0
 MONITOR_PATH = "/api/v1/ingest/alertmanager"
-CLIENT = "raw"
-"""httpx spent as much CPU per request as the server (2–3 ms): on two cores the
-load's own CPU set the 200/s tail."""
 
 
 def throughput(url: str, *, per_body: int, count: int, clients: int) -> tuple[float, float]:
     """(alerts accepted per second, p50 latency ms) for ``count`` bodies of ``per_body`` alerts."""
     warm = webhook_bodies(count=max(5, count // 20), per_body=per_body, tag=f"warm{per_body}")
-    run_load(url, warm, concurrency=clients, client=CLIENT)
+    run_load(url, warm, concurrency=clients)
     bodies = webhook_bodies(count=count, per_body=per_body, tag=f"load{per_body}")
-    result = run_load(url, bodies, concurrency=clients, client=CLIENT)
+    result = run_load(url, bodies, concurrency=clients)
     if result.failed:
         raise RuntimeError(f"{result.failed} deliveries failed at {url}")
     return result.ok * per_body / result.seconds, percentile(result.latencies, 50) * 1000
@@ -57,7 +54,7 @@ def throughput(url: str, *, per_body: int, count: int, clients: int) -> tuple[fl
 def paced(url: str, *, seconds: float) -> float:
     """p99 acceptance latency (ms) of one-alert webhooks sent at 200/s, open loop."""
     bodies = webhook_bodies(count=int(PACED_RATE * seconds), per_body=1, tag="paced")
-    result = run_load(url, bodies, concurrency=64, rate=PACED_RATE, client=CLIENT)
+    result = run_load(url, bodies, concurrency=64, rate=PACED_RATE)
     if result.failed:
         raise RuntimeError(f"{result.failed} paced deliveries failed at {url}")
     return percentile(result.latencies, 99) * 1000

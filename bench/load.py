@@ -1,14 +1,15 @@
 """The load generator, run in its own process: asyncio + httpx keep-alive clients.
 
 Run as ``python -m bench.load URL BODIES.jsonl [--concurrency C] [--rate R]
-[--seconds S] [--loop] [--method GET|POST] [--client httpx|raw]``. Closed loop
+[--seconds S] [--loop] [--method GET|POST] [--client raw|httpx]``. Closed loop
 by default (each of ``C`` clients sends its next request when the previous one
 is answered); with ``--rate`` open loop (a request starts every ``1/R`` s
 whatever the answers). Prints JSON: elapsed seconds, answers ok and failed,
 per-request latencies and send times (seconds since the start).
 
-``--client raw`` speaks HTTP/1.1 over asyncio streams itself (keep-alive,
-``Content-Length`` or chunked answers) instead of through httpx. On a
+The default client (``raw``) speaks HTTP/1.1 over asyncio streams itself
+(keep-alive, ``Content-Length`` or chunked answers); ``--client httpx`` is
+kept to compare. On a
 two-core machine the client shares the CPU with the server it measures:
 httpx spends about as much CPU per request as the monitor's whole accept path
 (2–3 ms here), the raw client a tenth of that, so the server, not the load,
@@ -189,7 +190,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--loop", action="store_true")
     parser.add_argument("--method", default="POST", choices=["GET", "POST"])
-    parser.add_argument("--client", default="httpx", choices=["httpx", "raw"])
+    parser.add_argument("--client", default="raw", choices=["raw", "httpx"])
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     json.dump(result, sys.stdout)

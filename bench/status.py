@@ -4,9 +4,9 @@ Run as ``python -m bench.status [--quick] [--seconds S] [--rounds R] [--clients 
 The monitor runs as ``monitor serve`` (worker running) and the ceiling as
 ``bench.ceiling``'s constant ``GET /empty``, both under the same uvicorn
 settings in their own processes; the load comes from a separate process with
-keep-alive clients (``bench.load --client raw``: with httpx the client spent
-more CPU per request than either server and capped both near 800 req/s, so the
-ratio read ~1 whatever the servers did). Each is measured quiet, then again
+keep-alive clients (``bench.load``'s own HTTP/1.1 client: with httpx the client
+spent more CPU per request than either server and capped both near 800 req/s, so
+the ratio read ~1 whatever the servers did). Each is measured quiet, then again
 while another process posts a steady alert storm (10-alert webhooks) to the same
 server, so the status read path is measured under concurrent ingest: once with
 the worker in the serving process (``monitor serve`` alone), once with the
@@ -61,8 +61,8 @@ class Target:
 
 def rate(url: str, *, seconds: float, clients: int) -> float:
     """Requests per second answered 2xx, measured from another process."""
-    run_load(url, [], method="GET", concurrency=clients, seconds=0.5, client="raw")
-    result = run_load(url, [], method="GET", concurrency=clients, seconds=seconds, client="raw")
+    run_load(url, [], method="GET", concurrency=clients, seconds=0.5)
+    result = run_load(url, [], method="GET", concurrency=clients, seconds=seconds)
     return result.ok / result.seconds
 
 
