@@ -9,6 +9,7 @@ attempt, ``find`` can recognise a message that was in fact posted.
 
 from __future__ import annotations
 
+import http.client
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -90,7 +91,9 @@ class SlackNotifier:
                 )
         except SlackApiError as exc:
             return _api_failure(exc)
-        except (SlackClientError, OSError) as exc:
+        except (SlackClientError, OSError, http.client.HTTPException) as exc:
+            # An answer broken off (IncompleteRead) may follow a post that went
+            # through: retryable, and the retry first looks for it by its key.
             return Delivery.failed(f"Slack unreachable: {type(exc).__name__}", retryable=True)
         return Delivery.done(ts=str(response["ts"]), channel=str(response["channel"]))
 
@@ -113,7 +116,7 @@ class SlackNotifier:
                 response = self._client.conversations_history(
                     channel=channel, include_all_metadata=True, limit=200
                 )
-        except (SlackClientError, OSError) as exc:
+        except (SlackClientError, OSError, http.client.HTTPException) as exc:
             log.warning("could not look for an earlier Slack post: %s", type(exc).__name__)
             return None
         for found in response.get("messages") or []:

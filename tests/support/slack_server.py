@@ -51,6 +51,7 @@ class SlackServer:
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.hook_status: dict[str, list[int]] = {}
         self._failures: dict[str, list[Failure]] = {}
+        self._cuts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
 
@@ -78,6 +79,24 @@ class SlackServer:
             self._failures.setdefault(method, []).extend(
                 Failure(status, error or default, retry_after) for _ in range(times)
             )
+
+    def cut(self, method: str, *, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method``, then break off their answers.
+
+        The answer's headers promise the whole body; half of it is sent and the
+        connection closed, as when a network or proxy drops mid-answer: the call
+        took effect, and the client cannot know it.
+        """
+        with self._lock:
+            self._cuts[method] = self._cuts.get(method, 0) + times
+
+    def take_cut(self, method: str) -> bool:
+        """Whether this call's answer is to be broken off (counts it down)."""
+        with self._lock:
+            left = self._cuts.get(method, 0)
+            if left:
+                self._cuts[method] = left - 1
+            return left > 0
 
     def api_calls(self, *methods: str) -> list[Call]:
         """Recorded calls of these Slack methods (all when none given), in order."""
@@ -205,6 +224,10 @@ def _handler(server: SlackServer) -> type[BaseHTTPRequestHandler]:
             for key, value in extra.items():
                 self.send_header(key, value)
             self.end_headers()
+            if server.take_cut(method):
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+                return
             self.wfile.write(body)
 
         def do_GET(self) -> None:

@@ -113,6 +113,29 @@ def test_slack_rate_limits_and_errors_delay_delivery_but_deliver_once(
     assert any("failed, retrying (Slack answered internal_error)" in e["summary"] for e in timeline)
 
 
+def test_an_answer_broken_off_after_a_post_is_retried_at_once_and_not_posted_twice(
+    comms: CommsHarness,
+) -> None:
+    comms.clock.now = T0 + timedelta(minutes=1)
+    comms.slack.cut("chat.postMessage")  # posted, but the answer never arrives whole
+    comms.post_events([event("LedgerDown", started=T0, component="ledger")])
+    comms.process()
+    (incident,) = comms.incidents()
+    cut = comms.slack.api_calls("chat.postMessage")[0]
+    cut_key = str(cut.params["metadata"]["event_payload"]["key"])
+    # retried after the first back-off, well before a lost dispatcher's lease runs out
+    for _ in range(3):
+        comms.clock.advance(seconds=20)
+        comms.process()
+    assert comms.clock() - (T0 + timedelta(minutes=1)) < LEASE
+    rows = [i for i in comms.outbox(incident["id"]) if i.action.value in ("slack_post", "page")]
+    assert {r.status.value for r in rows} == {"sent"}
+    posted = _keys_posted(comms.slack)
+    assert sorted(posted) == sorted(r.key for r in rows)
+    assert posted[cut_key] == 1  # found by its key, not posted again
+    assert comms.slack.api_calls("conversations.history")  # it looked before posting again
+
+
 def test_escalation_and_repeat_timers_survive_a_restart_and_fire_once(
     database_url: str, tmp_path: Path, slack: SlackServer
 ) -> None:
