@@ -6,6 +6,7 @@ This is the only place that turns errors into exit codes: 0 success,
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pwd
@@ -231,9 +232,15 @@ def serve(
     # a whole slice of the event loop before it resumes, and a storm's deliveries
     # queue behind it. A shorter slice costs a little more switching.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    served = create_app(runtime, start_worker=settings.worker_enabled)
+    # Modules, the catalog and the app live as long as the process: out of the
+    # collector's sight, a full collection walks only what came since instead of
+    # 160,000 objects, a 60-150 ms stop of every thread in the middle of a storm.
+    gc.collect()
+    gc.freeze()
     try:
         uvicorn.run(
-            create_app(runtime, start_worker=settings.worker_enabled),
+            served,
             host=host or settings.host,
             port=settings.port if port is None else port,
             log_level=settings.log_level.lower(),
