@@ -1,4 +1,4 @@
-"""The load generator, run in its own process: asyncio + httpx keep-alive clients.
+"""The load generator, run in its own process: keep-alive HTTP/1.1 clients on asyncio.
 
 Run as ``python -m bench.load URL BODIES.jsonl [--concurrency C] [--rate R]
 [--seconds S] [--loop] [--method GET|POST] [--client raw|httpx]``. Closed loop
@@ -8,12 +8,11 @@ whatever the answers). Prints JSON: elapsed seconds, answers ok and failed,
 per-request latencies and send times (seconds since the start).
 
 The default client (``raw``) speaks HTTP/1.1 over asyncio streams itself
-(keep-alive, ``Content-Length`` or chunked answers); ``--client httpx`` is
-kept to compare. On a
-two-core machine the client shares the CPU with the server it measures:
-httpx spends about as much CPU per request as the monitor's whole accept path
-(2–3 ms here), the raw client a tenth of that, so the server, not the load,
-sets the figures.
+(keep-alive, ``Content-Length`` or chunked answers); ``--client httpx`` is kept
+to compare. On a two-core machine the client shares the CPU with the server it
+measures: httpx spends about as much CPU per request as the monitor's whole
+accept path (2–3 ms here), the raw client a fifth of that, start-up included,
+so the server, not the load, sets the figures.
 """
 
 from __future__ import annotations

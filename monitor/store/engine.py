@@ -2,8 +2,8 @@
 
 SQLite gets WAL (readers do not block the single writer), foreign keys (off by
 default in SQLite) and a busy timeout so that the API and the worker can share
-the file. PostgreSQL pings a pooled connection before reuse when it has sat idle, so a
-restarted server costs one retry, not an error.
+the file. PostgreSQL pings a pooled connection before reuse when it has sat
+idle, so a restarted server costs one retry, not an error.
 """
 
 from __future__ import annotations
