@@ -7,6 +7,7 @@ restart or a failover does; nothing is simulated.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -33,6 +34,7 @@ def postgres_url(database_url: str) -> str:
     return database_url
 
 
+@contextmanager
 def _engine(url: str, *, ping_after_idle: float) -> Iterator[Engine]:
     engine = create_store_engine(url, ping_after_idle=ping_after_idle)
     migrate.upgrade(engine)
@@ -41,9 +43,9 @@ def _engine(url: str, *, ping_after_idle: float) -> Iterator[Engine]:
 
 
 def _pooled_backend(store: Store) -> int:
-    """The server process of the connection the pool will hand out next."""
-    with store.unit_of_work() as uow:
-        pid = uow.inbox._session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    """The server process of the connection the pool will hand out next (it holds one)."""
+    with store.engine.connect() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
     return int(pid)
 
 
@@ -74,7 +76,7 @@ def _add(store: Store) -> int:
 
 
 def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(postgres_url: str) -> None:
-    for engine in _engine(postgres_url, ping_after_idle=0.0):
+    with _engine(postgres_url, ping_after_idle=0.0) as engine:
         store = Store(engine)
         dead = _pooled_backend(store)
         _terminate(postgres_url, dead)
@@ -87,7 +89,7 @@ def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(postgres
 def test_a_connection_reused_at_once_is_not_pinged_and_its_loss_costs_one_retry(
     postgres_url: str,
 ) -> None:
-    for engine in _engine(postgres_url, ping_after_idle=3600.0):
+    with _engine(postgres_url, ping_after_idle=3600.0) as engine:
         store = Store(engine)
         dead = _pooled_backend(store)
         _terminate(postgres_url, dead)
