@@ -235,7 +235,7 @@ def serve(
     served = create_app(runtime, start_worker=settings.worker_enabled)
     # Modules, the catalog and the app live as long as the process: out of the
     # collector's sight, a full collection walks only what came since instead of
-    # 160,000 objects, a 60-150 ms stop of every thread in the middle of a storm.
+    # 160,000-190,000 objects, a 100-150 ms stop of every thread in a storm.
     gc.collect()
     gc.freeze()
     try:

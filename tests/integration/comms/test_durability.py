@@ -113,7 +113,7 @@ def test_slack_rate_limits_and_errors_delay_delivery_but_deliver_once(
     assert any("failed, retrying (Slack answered internal_error)" in e["summary"] for e in timeline)
 
 
-def test_an_answer_broken_off_after_a_post_is_retried_at_once_and_not_posted_twice(
+def test_an_answer_broken_off_after_a_post_is_retried_before_the_lease_and_not_posted_twice(
     comms: CommsHarness,
 ) -> None:
     comms.clock.now = T0 + timedelta(minutes=1)
