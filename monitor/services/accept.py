@@ -77,21 +77,24 @@ def accept_delivery(
 
 def accept_deliveries(store: Store, deliveries: Sequence[Delivery]) -> list[Accepted]:
     """Commit several deliveries in one transaction: all of them are in the inbox, or none."""
-    with store.unit_of_work() as uow:
-        batch_ids = uow.inbox.add_batches(
-            [
-                NewBatch(
-                    d.source,
-                    d.body,
-                    d.alerts,
-                    d.received_at,
-                    d.meta,
-                    len(d.rejected),
-                    alerts_in_payload=d.alerts_in_payload,
-                )
-                for d in deliveries
-            ]
+    batches = [
+        NewBatch(
+            d.source,
+            d.body,
+            d.alerts,
+            d.received_at,
+            d.meta,
+            len(d.rejected),
+            alerts_in_payload=d.alerts_in_payload,
         )
+        for d in deliveries
+    ]
+    if not any(d.rejected for d in deliveries):
+        # the storm's case: nothing to keep beside the batches, one statement commits them
+        ids = store.append_to_inbox(batches)
+        return [Accepted(i, d.accepted, (), None) for d, i in zip(deliveries, ids, strict=True)]
+    with store.unit_of_work() as uow:
+        batch_ids = uow.inbox.add_batches(batches)
         results = []
         for d, batch_id in zip(deliveries, batch_ids, strict=True):
             rejected_id = None

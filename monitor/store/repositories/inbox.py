@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, insert, select
+from sqlalchemy import Insert, Select, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import Alert
@@ -57,6 +58,35 @@ class Rejected:
     truncated: bool
 
 
+@functools.cache
+def insert_batches_statement() -> Insert:
+    """The INSERT of ``inbox_batches`` rows, returning their ids in parameter order.
+
+    Core, not the ORM: the request path of an alert storm skips the ORM's bookkeeping.
+    Built once: the same statement object keeps its cache key, not recomputed per delivery.
+    """
+    table = cast(Table, InboxBatch.__table__)
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+def batch_rows(batches: Sequence[NewBatch]) -> list[dict[str, Any]]:
+    """The parameters of ``insert_batches_statement`` for these deliveries."""
+    return [
+        {
+            "received_at": b.received_at,
+            "source": b.source,
+            "payload": b.payload,
+            "meta": b.meta or {},
+            "alert_count": len(b.alerts) if b.alerts_in_payload is None else b.alerts_in_payload,
+            "rejected_count": b.rejected_count,
+            "attempts": 0,
+            # NULL: the alerts are the payload's, parsed by the worker
+            "alerts_json": None if b.alerts_in_payload is not None else encode_alerts(b.alerts),
+        }
+        for b in batches
+    ]
+
+
 class InboxRepository:
     """Reads and writes ``inbox_batches`` and ``rejected_payloads``."""
 
@@ -82,30 +112,7 @@ class InboxRepository:
         """Store several deliveries with one statement; returns their ids in the same order."""
         if not batches:
             return []
-        table = cast(Table, InboxBatch.__table__)
-        # Core, not the ORM: the request path of an alert storm skips the ORM's bookkeeping.
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        rows = self._session.execute(
-            stmt,
-            [
-                {
-                    "received_at": b.received_at,
-                    "source": b.source,
-                    "payload": b.payload,
-                    "meta": b.meta or {},
-                    "alert_count": len(b.alerts)
-                    if b.alerts_in_payload is None
-                    else b.alerts_in_payload,
-                    "rejected_count": b.rejected_count,
-                    "attempts": 0,
-                    # NULL: the alerts are the payload's, parsed by the worker
-                    "alerts_json": None
-                    if b.alerts_in_payload is not None
-                    else encode_alerts(b.alerts),
-                }
-                for b in batches
-            ],
-        )
+        rows = self._session.execute(insert_batches_statement(), batch_rows(batches))
         return [int(i) for i in rows.scalars()]
 
     def pending(self, *, limit: int) -> list[PendingBatch]:
