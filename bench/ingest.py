@@ -82,10 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=None, help="bodies of 100 alerts")
+    parser.add_argument(
+        "--paced-seconds", type=float, default=None, help="seconds at 200/s (4 quick, 60 full)"
+    )
     args = parser.parse_args(argv)
     hundred = args.requests or (40 if args.quick else 300)
     sizes = {1: hundred * 10, 10: hundred * 3, 100: hundred}
-    paced_s = 4.0 if args.quick else 20.0
+    # a p99 over 60 s is the 120th slowest of 12,000 answers: one stall of the machine
+    # does not make it, a monitor that falls behind does
+    paced_s = args.paced_seconds or (4.0 if args.quick else 60.0)
     rows: list[Row] = []
     for backend in args.backends.split(","):
         if backend == "postgresql" and not postgres_available():
@@ -148,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     title = (
         f"ingest: webhooks posted by {args.clients} keep-alive clients in another process "
-        f"({sizes[100]} x 100, {sizes[10]} x 10, {sizes[1]} x 1 alerts), then 1-alert at 200/s"
+        f"({sizes[100]} x 100, {sizes[10]} x 10, {sizes[1]} x 1 alerts), "
+        f"then 1-alert at 200/s for {paced_s:.0f} s"
     )
     report("ingest", title, rows)
     return 0
