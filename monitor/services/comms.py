@@ -101,11 +101,14 @@ class Comms:
 
     def plan(self, uow: UnitOfWork, incident_ids: Iterable[int]) -> None:
         """Plan what the playbooks want for these incidents, in the caller's unit of work."""
-        if not self.playbooks.playbooks:
-            return  # nothing can be planned; skip reading every incident
+        due = sorted(set(incident_ids))
+        if not self.playbooks.playbooks or not due:
+            # nothing can be planned, or nothing is due: in a storm most batches only
+            # add alerts to incidents whose planning is put off, and read nothing here
+            return
         now = self._clock()
         unmapped = uow.alerts.unmapped_names()
-        for incident_id in sorted(set(incident_ids)):
+        for incident_id in due:
             incident = uow.incidents.get(incident_id)
             if incident.merged_into is not None:
                 uow.outbox.cancel_open(incident_id)
