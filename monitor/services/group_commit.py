@@ -1,7 +1,7 @@
 """Group commit: deliveries that arrive together are committed in one transaction.
 
-Committed one by one, every delivery pays a BEGIN, a COMMIT (a WAL flush on
-PostgreSQL) and, on SQLite, a turn at the single write lock, where waiting
+Committed one by one, every delivery pays a commit (a WAL flush on PostgreSQL)
+and, on SQLite, a turn at the single write lock, where waiting
 threads sleep in SQLite's busy handler for up to 100 ms between tries: in an
 alert storm the queue, not the work, sets the answer time. One writer thread
 instead takes every delivery waiting and commits them together. A sender is
