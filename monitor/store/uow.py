@@ -40,10 +40,6 @@ from monitor.store.repositories.subscriptions import SubscriptionRepository
 from monitor.store.repositories.tokens import TokenRepository
 from monitor.store.repositories.touchpoints import TouchpointHistoryRepository
 
-ONE_STATEMENT_ROWS = 1000
-"""Rows SQLAlchemy sends as one multi-row INSERT (its ``insertmanyvalues`` page): the
-most an autocommitted insert may hold and still be all or nothing."""
-
 MIN_FREE_BYTES = 1024 * 1024
 """Below this much free space beside an SQLite file, a store that failed a write stays not ready."""
 
@@ -187,7 +183,10 @@ class Store:
         """
         if not batches:
             return []
-        engine = self._one_statement if len(batches) <= ONE_STATEMENT_ROWS else self.engine
+        # more rows than SQLAlchemy sends in one multi-row INSERT would be several
+        # statements, each committed alone: those take a transaction
+        one_statement = len(batches) <= self.engine.dialect.insertmanyvalues_page_size
+        engine = self._one_statement if one_statement else self.engine
         try:
             with engine.connect() as connection:
                 result = connection.execute(insert_batches_statement(), batch_rows(batches))
